@@ -1,0 +1,38 @@
+"""grokprop: chapter 6 of *Grokking Deep Learning*, exact and fast.
+
+One network API over three backends that agree bit for bit: ``numpy`` (the
+reference), ``numba`` (JIT) and ``cpp`` (pybind11). See :func:`set_backend`,
+:func:`use_backend` and :func:`verify`.
+"""
+
+from __future__ import annotations
+
+from . import datasets
+from ._version import __version__
+from .backends import (
+    available_backends,
+    backend_status,
+    get_backend,
+    set_backend,
+    use_backend,
+)
+from .errors import BackendUnavailableError, DivergenceError
+from .network import History, Network, StepTrace
+from .verify import VerifyReport, verify
+
+__all__ = [
+    "BackendUnavailableError",
+    "DivergenceError",
+    "History",
+    "Network",
+    "StepTrace",
+    "VerifyReport",
+    "__version__",
+    "available_backends",
+    "backend_status",
+    "datasets",
+    "get_backend",
+    "set_backend",
+    "use_backend",
+    "verify",
+]

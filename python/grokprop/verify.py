@@ -1,0 +1,190 @@
+"""Verify that every backend trains bit for bit like the NumPy reference (SPEC §3, §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .backends import BACKEND_NAMES, backend_status, resolve
+from .backends._protocol import Backend, FloatArray
+from .backends.reference import BookBackend
+from .network import Network, _FitArgs
+
+__all__ = ["BackendComparison", "VerifyReport", "ulp_distance", "verify"]
+
+REFERENCE = "numpy"
+_UINT = {4: np.uint32, 8: np.uint64}
+_INT = {4: np.int32, 8: np.int64}
+
+
+def ulp_distance(a: ArrayLike, b: ArrayLike) -> np.ndarray:
+    """Elementwise count of representable floats between ``a`` and ``b`` (same dtype).
+
+    ``+0`` and ``-0`` are 0 apart; two NaNs are 0 apart; a NaN and a number are
+    reported as the largest distance of the dtype.
+    """
+    x, y = np.asarray(a), np.asarray(b)
+    if x.dtype != y.dtype or x.dtype.kind != "f" or x.dtype.itemsize not in _INT:
+        raise TypeError("ulp_distance needs two float32 or two float64 arrays")
+    signed, unsigned = _INT[x.dtype.itemsize], _UINT[x.dtype.itemsize]
+    lowest = np.iinfo(signed).min
+
+    def ordered(v: np.ndarray) -> np.ndarray:
+        bits = v.view(signed)
+        # sign-magnitude floats to a monotone integer line; -0.0 and +0.0 both map to 0
+        return np.where(bits < 0, lowest - bits, bits).view(unsigned)
+
+    ox, oy = ordered(x), ordered(y)
+    with np.errstate(over="ignore"):
+        distance = np.where(ox >= oy, ox - oy, oy - ox)
+    nan_x, nan_y = np.isnan(x), np.isnan(y)
+    distance = np.where(nan_x & nan_y, 0, distance)
+    return np.where(nan_x ^ nan_y, np.iinfo(unsigned).max, distance).astype(unsigned)
+
+
+@dataclass(frozen=True)
+class BackendComparison:
+    """One backend's training compared with the reference's."""
+
+    backend: str
+    required: bool
+    """``True`` for backends under the bitwise contract; ``False`` for the BLAS flavour."""
+    bitwise: bool
+    max_abs: float
+    max_ulp: int
+    errors: FloatArray = field(repr=False)
+    weights: list[FloatArray] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Per-backend comparison with the reference; ``ok`` iff every required one is bitwise."""
+
+    sizes: tuple[int, ...]
+    dtype: str
+    alpha: float
+    epochs: int
+    batch_size: int
+    comparisons: tuple[BackendComparison, ...]
+    unavailable: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.bitwise for c in self.comparisons if c.required)
+
+    def __getitem__(self, backend: str) -> BackendComparison:
+        for comparison in self.comparisons:
+            if comparison.backend == backend:
+                return comparison
+        raise KeyError(f"no comparison for backend {backend!r}; have {self.backends}")
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        return tuple(c.backend for c in self.comparisons)
+
+    def summary(self) -> str:
+        """One line: each backend vs the reference, bitwise yes/no."""
+        parts = [
+            f"{c.backend} {'yes' if c.bitwise else 'NO'}" for c in self.comparisons if c.required
+        ]
+        parts += [f"{name} unavailable" for name in self.unavailable]
+        verdict = "OK" if self.ok else "MISMATCH"
+        return f"verify vs numpy reference, bitwise: {', '.join(parts)} -> {verdict}"
+
+    def table(self) -> str:
+        """A fixed-width table of every comparison, one row per backend."""
+        head = (
+            f"sizes {list(self.sizes)}  dtype {self.dtype}  alpha {self.alpha:g}  "
+            f"epochs {self.epochs}  batch_size {self.batch_size}"
+        )
+        rows = [f"{'backend':<12}{'bitwise':>9}{'max abs diff':>15}{'max ULP':>12}  note"]
+        for c in self.comparisons:
+            note = (
+                "reference"
+                if c.backend == REFERENCE
+                else "must be bitwise"
+                if c.required
+                else "BLAS flavour, drift allowed"
+            )
+            rows.append(
+                f"{c.backend:<12}{'yes' if c.bitwise else 'NO':>9}{c.max_abs:>15.3g}"
+                f"{c.max_ulp:>12d}  {note}"
+            )
+        rows += [
+            f"{name:<12}{'-':>9}{'-':>15}{'-':>12}  {why}" for name, why in self.unavailable.items()
+        ]
+        return "\n".join([head, *rows, self.summary()])
+
+
+def _train_copy(
+    engine: Backend, net: Network, args: _FitArgs
+) -> tuple[FloatArray, list[FloatArray]]:
+    clone = net.copy()
+    return clone._train(engine, args), clone.weights
+
+
+def _compare(
+    name: str,
+    required: bool,
+    result: tuple[FloatArray, list[FloatArray]],
+    reference: tuple[FloatArray, list[FloatArray]],
+) -> BackendComparison:
+    (errors, weights), (ref_errors, ref_weights) = result, reference
+    pairs = [(errors, ref_errors), *zip(weights, ref_weights)]
+    same_shape = all(a.shape == b.shape for a, b in pairs)
+    bitwise = same_shape and all(np.array_equal(a, b, equal_nan=True) for a, b in pairs)
+    if same_shape:
+        with np.errstate(invalid="ignore"):
+            max_abs = max(float(np.nanmax(np.abs(a - b), initial=0.0)) for a, b in pairs)
+        max_ulp = max(int(ulp_distance(a, b).max(initial=0)) for a, b in pairs)
+    else:  # a backend stopped at a different epoch (divergence): nothing to line up
+        max_abs, max_ulp = float("inf"), int(np.iinfo(np.uint64).max)
+    return BackendComparison(name, required, bitwise, max_abs, max_ulp, errors, weights)
+
+
+def verify(
+    net: Network,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    alpha: float,
+    epochs: int,
+    batch_size: int | None = 1,
+    backends: Sequence[str] | None = None,
+    include_blas: bool = True,
+) -> VerifyReport:
+    """Train identical copies of ``net`` on every backend and compare with the reference.
+
+    ``net`` itself is not changed. ``backends`` defaults to every available one; an
+    explicitly named backend that is unavailable raises. With ``include_blas`` the
+    book-style ``np.dot`` flavour (``numpy-blas``) is also reported, as drift only.
+    """
+    args = net._fit_args(X, y, alpha, epochs, batch_size)
+    status = backend_status()
+    if backends is None:
+        chosen = [name for name in BACKEND_NAMES if status[name] is None]
+        unavailable = {name: why for name, why in status.items() if why is not None}
+    else:
+        chosen, unavailable = [resolve(name).name for name in backends], {}
+    reference = _train_copy(resolve(REFERENCE), net, args)
+    comparisons = [_compare(REFERENCE, True, reference, reference)]
+    comparisons += [
+        _compare(name, True, _train_copy(resolve(name), net, args), reference)
+        for name in chosen
+        if name != REFERENCE
+    ]
+    if include_blas:
+        blas = BookBackend()
+        comparisons.append(_compare(blas.name, False, _train_copy(blas, net, args), reference))
+    return VerifyReport(
+        net.sizes,
+        net.dtype.name,
+        args.alpha,
+        args.epochs,
+        args.batch_size,
+        tuple(comparisons),
+        unavailable,
+    )

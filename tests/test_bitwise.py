@@ -1,0 +1,142 @@
+"""numba == cpp == reference, bit for bit, on random shapes, modes and dtypes (SPEC §3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import grokprop as gp
+from grokprop.backends import BACKEND_NAMES, resolve
+
+COMPILED = [name for name in BACKEND_NAMES if name != "numpy"]
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> dict:
+    hidden = draw(st.lists(st.integers(1, 64), min_size=1, max_size=3))
+    sizes = [draw(st.integers(1, 12)), *hidden, draw(st.integers(1, 6))]
+    rows = draw(st.integers(1, 10))
+    rng = np.random.RandomState(draw(st.integers(0, 2**31 - 1)))
+    return {
+        "sizes": sizes,
+        "dtype": draw(st.sampled_from(["float64", "float32"])),
+        "activation": draw(st.sampled_from(["relu", "linear"])),
+        "seed": draw(st.integers(0, 2**31 - 1)),
+        "X": rng.uniform(-1, 1, (rows, sizes[0])),
+        "y": rng.uniform(-1, 1, (rows, sizes[-1])),
+        "batch_size": draw(st.one_of(st.none(), st.integers(1, rows))),
+        "alpha": draw(st.sampled_from([0.001, 0.01, 0.03])),
+        "epochs": draw(st.integers(0, 3)),
+    }
+
+
+def _fit(problem: dict, backend: str) -> tuple[np.ndarray | int, list[np.ndarray]]:
+    net = gp.Network(
+        problem["sizes"],
+        seed=problem["seed"],
+        activation=problem["activation"],
+        dtype=problem["dtype"],
+    )
+    try:
+        history = net.fit(
+            problem["X"],
+            problem["y"],
+            alpha=problem["alpha"],
+            epochs=problem["epochs"],
+            batch_size=problem["batch_size"],
+            backend=backend,
+        )
+    except gp.DivergenceError as exc:  # must then diverge identically everywhere
+        return exc.epoch, net.weights
+    assert history.backend == backend  # no silent fallback to another backend
+    assert history.errors.dtype == net.dtype
+    return history.errors, net.weights
+
+
+@settings(max_examples=120, deadline=None)
+@given(problems())
+def test_training_is_bitwise_equal_across_backends(problem: dict) -> None:
+    ref_errors, ref_weights = _fit(problem, "numpy")
+    for name in COMPILED:
+        errors, weights = _fit(problem, name)
+        assert type(errors) is type(ref_errors), name
+        assert np.array_equal(errors, ref_errors), name
+        for w, ref in zip(weights, ref_weights):
+            assert w.dtype == ref.dtype
+            assert np.array_equal(w, ref), name
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems())
+def test_primitives_are_bitwise_equal_across_backends(problem: dict) -> None:
+    net = gp.Network(problem["sizes"], seed=problem["seed"], dtype=problem["dtype"])
+    X, y = net._data(problem["X"], problem["y"])
+    relu = problem["activation"] == "relu"
+    ref = resolve("numpy")
+    ref_layers = ref.forward(net.weights, X, relu)
+    ref_deltas = ref.deltas(net.weights, ref_layers, y, relu)
+    ref_wd = ref.weight_deltas(ref_layers, ref_deltas)
+    for name in COMPILED:
+        engine = resolve(name)
+        assert engine.name == name
+        layers = engine.forward(net.weights, X, relu)
+        deltas = engine.deltas(net.weights, layers, y, relu)
+        got = [
+            *zip(layers, ref_layers),
+            *zip(deltas, ref_deltas),
+            *zip(engine.weight_deltas(layers, deltas), ref_wd),
+            (engine.example_errors(layers[-1], y), ref.example_errors(ref_layers[-1], y)),
+            (engine.relu(X - 0.5), ref.relu(X - 0.5)),
+            (engine.relu_deriv(X - 0.5), ref.relu_deriv(X - 0.5)),
+        ]
+        for a, b in got:
+            assert a.dtype == b.dtype, name
+            assert np.array_equal(a, b), name
+        weights, ref_weights = net.copy().weights, net.copy().weights
+        engine.update(weights, ref_wd, problem["alpha"])
+        ref.update(ref_weights, ref_wd, problem["alpha"])
+        for w, r in zip(weights, ref_weights):
+            assert np.array_equal(w, r), name
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch_size", [1, 100, None])
+def test_mnist_sized_network_is_bitwise_equal(dtype: str, batch_size: int | None) -> None:
+    X, y = gp.datasets.random_onehot(200, 784, 10, seed=3)
+    report = gp.verify(
+        gp.Network([784, 128, 10], seed=0, dtype=dtype),
+        X,
+        y,
+        alpha=0.005,
+        epochs=1,
+        batch_size=batch_size,
+        include_blas=False,
+    )
+    assert report.backends == ("numpy", *COMPILED)
+    assert report.ok, report.table()
+
+
+def test_full_batch_is_one_batch_of_all_rows(backend: str) -> None:
+    X, y = gp.datasets.streetlights()
+    a, b = gp.Network([3, 5, 1], seed=2), gp.Network([3, 5, 1], seed=2)
+    ea = a.fit(X, y, alpha=0.05, epochs=5, batch_size=1, backend=backend).errors
+    eb = b.fit(X, y, alpha=0.05, epochs=5, batch_size=None, backend=backend).errors
+    full = gp.Network([3, 5, 1], seed=2)
+    ef = full.fit(X, y, alpha=0.05, epochs=5, batch_size=6, backend=backend).errors
+    assert np.array_equal(eb, ef)  # None means one batch of all rows
+    assert not np.array_equal(ea, eb)  # stochastic and full batch are different algorithms
+
+
+def test_float32_network_computes_in_float32(backend: str) -> None:
+    X, y = gp.datasets.streetlights("nonlinear")
+    net32 = gp.Network([3, 4, 1], seed=1, dtype="float32")
+    errors = net32.fit(X, y, alpha=0.2, epochs=60, backend=backend).errors
+    assert errors.dtype == np.float32
+    assert all(w.dtype == np.float32 for w in net32.weights)
+    # the same training in float64 then rounded would not give the same bits
+    net64 = gp.Network([3, 4, 1], seed=1)
+    errors64 = net64.fit(X, y, alpha=0.2, epochs=60, backend=backend).errors
+    assert not np.array_equal(errors, errors64.astype(np.float32))
+    assert np.allclose(errors, errors64, rtol=1e-3, atol=1e-6)

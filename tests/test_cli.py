@@ -1,0 +1,89 @@
+"""The grokprop command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import grokprop as gp
+from grokprop.cli import main
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_chapter6_prints_the_book_and_the_verification(backend: str) -> None:
+    code, out = run("chapter6", "--backend", backend)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert f"on the '{backend}' backend" in lines[0]
+    assert "Error:0.04 Prediction:-0.2" in lines
+    assert "Error:8.30767497366e-06 Prediction:-0.00288230376152" in lines
+    assert "Error:0.000533736773285" in lines
+    tail = lines[lines.index("Error:0.634231159844") :]
+    assert tail[:6] == [
+        "Error:0.634231159844",
+        "Error:0.358384076763",
+        "Error:0.0830183113303",
+        "Error:0.0064670549571",
+        "Error:0.000329266900075",
+        "Error:1.50556226651e-05",
+    ]
+    assert lines[-1] == "verify vs numpy reference, bitwise: cpp yes, numba yes -> OK"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--sizes", "784,128,10", "--rows", "50", "--alpha", "0.005", "--epochs", "1"],
+        [
+            "--sizes",
+            "784,128,10",
+            "--rows",
+            "50",
+            "--epochs",
+            "1",
+            "--dtype",
+            "float32",
+            "--batch-size",
+            "10",
+        ],
+        ["--sizes", "3,8,8,1", "--batch-size", "full", "--activation", "linear"],
+    ],
+)
+def test_verify_command_passes(args: list[str]) -> None:
+    code, out = run("verify", *args)
+    assert code == 0, out
+    assert out.splitlines()[-1].endswith("-> OK")
+
+
+def test_verify_command_bad_input_is_a_clear_error() -> None:
+    code, out = run("verify", "--sizes", "3,x,1")
+    assert code == 2 and "comma-separated integers" in out
+    code, out = run("verify", "--batch-size", "9")
+    assert code == 1 and "batch_size must be between 1" in out
+
+
+def test_version_and_backends() -> None:
+    code, out = run("--version")
+    assert code == 0 and gp.__version__ in out
+    code, out = run("backends")
+    assert code == 0 and "selected: cpp" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "grokprop"], [str(Path(sysconfig.get_path("scripts")) / "grokprop")]],
+    ids=["python -m grokprop", "console script"],
+)
+def test_installed_entry_points(command: list[str]) -> None:
+    out = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
+    assert gp.__version__ in out.stdout

@@ -1,0 +1,62 @@
+"""gp.verify and ulp_distance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import grokprop as gp
+from grokprop.verify import ulp_distance
+
+
+def test_verify_book_network_is_bitwise_on_every_backend() -> None:
+    X, y = gp.datasets.streetlights("nonlinear")
+    net = gp.Network([3, 4, 1], seed=1)
+    before = [w.copy() for w in net.weights]
+    report = gp.verify(net, X, y, alpha=0.2, epochs=60)
+    assert report.ok
+    assert report.backends == ("numpy", "cpp", "numba", "numpy-blas")
+    for name in ("cpp", "numba"):
+        assert report[name].bitwise and report[name].max_ulp == 0 and report[name].max_abs == 0
+    assert not report["numpy-blas"].required
+    assert all(np.array_equal(w, b) for w, b in zip(net.weights, before))  # net untouched
+    assert "cpp yes" in report.summary() and "numba yes" in report.summary()
+
+
+def test_verify_reports_a_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grokprop.backends import resolve
+
+    cpp = resolve("cpp")
+    real_train = type(cpp).train
+
+    def off_by_one_ulp(self, weights, *args):  # a backend that drifts in the last bit
+        errors = real_train(self, weights, *args)
+        weights[0][0, 0] = np.nextafter(weights[0][0, 0], np.inf)
+        return errors
+
+    monkeypatch.setattr(type(cpp), "train", off_by_one_ulp)
+    X, y = gp.datasets.streetlights("nonlinear")
+    report = gp.verify(gp.Network([3, 4, 1], seed=1), X, y, alpha=0.2, epochs=5)
+    assert not report.ok
+    assert not report["cpp"].bitwise and report["cpp"].max_ulp == 1
+    assert report["numba"].bitwise
+    assert "MISMATCH" in report.summary()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ulp_distance(dtype: type) -> None:
+    one = dtype(1)
+    up = np.nextafter(one, dtype(2))
+    a = np.array([one, -one, 0.0, -0.0, np.nan, np.nan, 1.0], dtype=dtype)
+    b = np.array([up, -up, -0.0, np.nextafter(dtype(0), dtype(1)), np.nan, 1.0, 1.0], dtype=dtype)
+    d = ulp_distance(a, b)
+    assert list(d[:5]) == [1, 1, 0, 1, 0]
+    assert d[5] == np.iinfo(d.dtype).max
+    assert d[6] == 0
+    tiny = np.nextafter(dtype(0), dtype(1))
+    assert ulp_distance(np.array([tiny], dtype), np.array([-tiny], dtype))[0] == 2
+
+
+def test_ulp_distance_rejects_mixed_dtypes() -> None:
+    with pytest.raises(TypeError, match="float32 or two float64"):
+        ulp_distance(np.zeros(1, np.float32), np.zeros(1))
