@@ -75,7 +75,7 @@ def test_network_rejects_bad_construction(kwargs: dict, error: type, match: str)
 
 
 def test_divergence_raises_and_restores_weights(backend: str) -> None:
-    net = _net()
+    net = gp.Network([3, 4, 1], seed=1, activation="linear")  # relu units could just die
     before = [w.copy() for w in net.weights]
     with pytest.raises(gp.DivergenceError, match="diverged in epoch") as info:
         net.fit(X, Y, alpha=100.0, epochs=50, backend=backend)

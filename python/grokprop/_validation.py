@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+FLOAT_DTYPES: dict[str, np.dtype[np.floating]] = {
+    "float32": np.dtype(np.float32),
+    "float64": np.dtype(np.float64),
+}
 ACTIVATIONS = ("relu", "linear")
 
 

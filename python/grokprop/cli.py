@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+import numpy as np
 
 from . import datasets
 from ._version import __version__
@@ -140,6 +141,8 @@ def verify_command(
     """Train one network on every backend; exit 1 unless all are bitwise equal."""
     if data == "auto":
         data = "nonlinear" if sizes[0] == 3 and sizes[-1] == 1 else "random"
+    X: np.ndarray
+    y: np.ndarray
     if data == "random":
         X, y = datasets.random_onehot(rows, sizes[0], sizes[-1], seed=seed)
     else:

@@ -173,12 +173,14 @@ class Network:
         rows, targets = self._data(X, y)
         alpha = check.check_alpha(alpha)
         engine = resolve(backend)
-        layers = engine.forward(self._weights, rows, self._relu)
-        deltas = engine.deltas(self._weights, layers, targets, self._relu)
-        weight_deltas = engine.weight_deltas(layers, deltas)
-        trace = StepTrace(layers, deltas, weight_deltas, engine.example_errors(layers[-1], targets))
         saved = self._snapshot()
-        engine.update(self._weights, weight_deltas, alpha)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
+            layers = engine.forward(self._weights, rows, self._relu)
+            deltas = engine.deltas(self._weights, layers, targets, self._relu)
+            weight_deltas = engine.weight_deltas(layers, deltas)
+            errors = engine.example_errors(layers[-1], targets)
+            trace = StepTrace(layers, deltas, weight_deltas, errors)
+            engine.update(self._weights, weight_deltas, alpha)
         if not _all_finite(self._weights):
             self._restore(saved)
             raise DivergenceError(0, trace.error)
@@ -266,7 +268,7 @@ def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.
         )
     if not matrices:
         raise ValueError("weights must hold at least one matrix")
-    owned = []
+    owned: list[NDArray[np.floating]] = []
     for l, matrix in enumerate(matrices):
         array = check.as_matrix(matrix, f"weights[{l}]", dtype).copy()
         if owned and owned[-1].shape[1] != array.shape[0]:

@@ -62,7 +62,7 @@ class ReferenceBackend:
     def deltas(
         self, weights: Sequence[FloatArray], layers: Sequence[FloatArray], Y: FloatArray, relu: bool
     ) -> list[FloatArray]:
-        deltas = [layers[-1] - Y]
+        deltas: list[FloatArray] = [layers[-1] - Y]
         for l in range(len(weights) - 1, 0, -1):
             back = _matvec_rows_transposed(deltas[0], weights[l])
             if relu:
@@ -88,6 +88,20 @@ class ReferenceBackend:
             W -= W.dtype.type(alpha) * G
 
     def train(
+        self,
+        weights: Sequence[FloatArray],
+        X: FloatArray,
+        Y: FloatArray,
+        alpha: float,
+        epochs: int,
+        batch_size: int,
+        relu: bool,
+    ) -> FloatArray:
+        # overflow is how divergence shows; the caller checks the result, not warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._train(weights, X, Y, alpha, epochs, batch_size, relu)
+
+    def _train(
         self,
         weights: Sequence[FloatArray],
         X: FloatArray,
@@ -136,7 +150,7 @@ class BookBackend(ReferenceBackend):
     def deltas(
         self, weights: Sequence[FloatArray], layers: Sequence[FloatArray], Y: FloatArray, relu: bool
     ) -> list[FloatArray]:
-        deltas = [layers[-1] - Y]
+        deltas: list[FloatArray] = [layers[-1] - Y]
         for l in range(len(weights) - 1, 0, -1):
             back = np.dot(deltas[0], weights[l].T)
             if relu:

@@ -1,0 +1,210 @@
+#include "validate.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+
+namespace grokprop::bindings {
+
+namespace {
+
+// NumPy's NPY_ARRAY_ALIGNED flag (pybind11 keeps it in its private npy_api).
+constexpr int array_aligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+
+bool is_native_byte_order(char order) {
+    const std::uint16_t probe = 1;
+    unsigned char low_byte = 0;
+    std::memcpy(&low_byte, &probe, 1);
+    const char native = low_byte == 1 ? '<' : '>';
+    return order == '=' || order == '|' || order == native;
+}
+
+std::optional<FloatType> float_type_of(const py::array& array) {
+    const py::dtype dtype = array.dtype();
+    if (!is_native_byte_order(dtype.byteorder())) {
+        return std::nullopt;
+    }
+    switch (dtype.num()) {
+        case py::dtype::num_of<float>():
+            return FloatType::float32;
+        case py::dtype::num_of<double>():
+            return FloatType::float64;
+        default:
+            return std::nullopt;
+    }
+}
+
+const char* type_name(FloatType type) {
+    return type == FloatType::float32 ? "float32" : "float64";
+}
+
+std::string dtype_str(const py::array& array) { return py::str(array.dtype()); }
+
+std::string python_type_name(py::handle object) { return Py_TYPE(object.ptr())->tp_name; }
+
+std::string shape_str(std::size_t rows, std::size_t cols) {
+    return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
+}
+
+}  // namespace
+
+std::string ArgName::str() const {
+    if (index < 0) {
+        return base;
+    }
+    return std::string(base) + "[" + std::to_string(index) + "]";
+}
+
+void DtypeCheck::operator()(const py::array& array, ArgName name) {
+    const std::optional<FloatType> type = float_type_of(array);
+    if (!type) {
+        throw py::type_error(name.str() + " must have dtype float32 or float64, got " +
+                             dtype_str(array));
+    }
+    if (!seen_) {
+        seen_ = true;
+        type_ = *type;
+        first_ = name;
+        return;
+    }
+    if (*type != type_) {
+        throw py::type_error(name.str() + " has dtype " + type_name(*type) + " but " +
+                             first_.str() + " has " + type_name(type_) +
+                             "; all arrays must share one float dtype");
+    }
+}
+
+std::string shape_str(const py::array& array) {
+    const py::ssize_t ndim = array.ndim();
+    std::string text = "(";
+    for (py::ssize_t i = 0; i < ndim; ++i) {
+        if (i > 0) {
+            text += ", ";
+        }
+        text += std::to_string(array.shape(i));
+    }
+    return text + (ndim == 1 ? ",)" : ")");
+}
+
+void require_layout(const py::array& array, ArgName name, bool writeable) {
+    const int flags = array.flags();
+    if ((flags & py::array::c_style) == 0) {
+        throw py::value_error(name.str() +
+                              " must be C-contiguous (numpy.ascontiguousarray makes a copy)");
+    }
+    if ((flags & array_aligned) == 0) {
+        throw py::value_error(name.str() + " must be aligned for its dtype");
+    }
+    if (writeable && !array.writeable()) {
+        throw py::value_error(name.str() + " must be writeable: it is updated in place");
+    }
+}
+
+Matrix require_matrix(const py::array& array, ArgName name, DtypeCheck& dtypes, bool writeable) {
+    dtypes(array, name);
+    if (array.ndim() != 2) {
+        throw py::value_error(name.str() + " must be a 2-D array, got shape " +
+                              shape_str(array));
+    }
+    if (array.shape(0) == 0 || array.shape(1) == 0) {
+        throw py::value_error(name.str() + " must not be empty, got shape " + shape_str(array));
+    }
+    require_layout(array, name, writeable);
+    return Matrix{array, name, static_cast<std::size_t>(array.shape(0)),
+                  static_cast<std::size_t>(array.shape(1))};
+}
+
+std::vector<Matrix> require_matrices(const py::sequence& sequence, const char* name,
+                                     DtypeCheck& dtypes, bool writeable) {
+    const std::size_t count = sequence.size();
+    std::vector<Matrix> matrices;
+    matrices.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const ArgName item_name{name, static_cast<std::ptrdiff_t>(i)};
+        const py::object item = sequence[i];
+        if (!py::isinstance<py::array>(item)) {
+            throw py::type_error(item_name.str() + " must be a numpy.ndarray, got " +
+                                 python_type_name(item));
+        }
+        matrices.push_back(
+            require_matrix(py::reinterpret_borrow<py::array>(item), item_name, dtypes, writeable));
+    }
+    return matrices;
+}
+
+void require_network(const std::vector<Matrix>& weights) {
+    if (weights.empty()) {
+        throw py::value_error(
+            "weights must hold at least one 2-D array W[l] of shape (n_l, n_{l+1}), got none");
+    }
+    for (std::size_t l = 0; l + 1 < weights.size(); ++l) {
+        const Matrix& w = weights[l];
+        const Matrix& next = weights[l + 1];
+        if (next.rows != w.cols) {
+            throw py::value_error(next.name.str() + " has shape " + shape_str(next.array) +
+                                  " but " + w.name.str() + " has shape " + shape_str(w.array) +
+                                  ": weights[l + 1].shape[0] must equal weights[l].shape[1]");
+        }
+    }
+}
+
+void require_shape(const Matrix& matrix, std::size_t rows, std::size_t cols,
+                   const char* expected) {
+    if (matrix.rows != rows || matrix.cols != cols) {
+        throw py::value_error(matrix.name.str() + " has shape " + shape_str(matrix.array) +
+                              " but must have shape " + shape_str(rows, cols) + " " + expected);
+    }
+}
+
+void require_count(const std::vector<Matrix>& sequence, const char* name, std::size_t count,
+                   const char* expected) {
+    if (sequence.size() != count) {
+        throw py::value_error(std::string(name) + " must hold " + std::to_string(count) +
+                              " arrays " + expected + ", got " +
+                              std::to_string(sequence.size()));
+    }
+}
+
+void require_separate(const Matrix& written, const Matrix& other) {
+    // Both are C-contiguous, so each occupies exactly [data, data + nbytes).
+    const auto begin = reinterpret_cast<std::uintptr_t>(written.array.data());
+    const auto end = begin + static_cast<std::uintptr_t>(written.array.nbytes());
+    const auto other_begin = reinterpret_cast<std::uintptr_t>(other.array.data());
+    const auto other_end = other_begin + static_cast<std::uintptr_t>(other.array.nbytes());
+    if (begin < other_end && other_begin < end) {
+        throw py::value_error(written.name.str() + " shares memory with " + other.name.str() +
+                              "; weights are updated in place and must be separate arrays");
+    }
+}
+
+void require_alpha(double alpha, FloatType type) {
+    bool ok = std::isfinite(alpha) && alpha > 0.0;
+    if (ok && type == FloatType::float32) {
+        ok = alpha <= static_cast<double>(std::numeric_limits<float>::max()) &&
+             static_cast<float>(alpha) > 0.0F;
+    }
+    if (!ok) {
+        throw py::value_error("alpha must be a finite number > 0 (also once rounded to " +
+                              std::string(type_name(type)) + "), got " +
+                              std::string(py::repr(py::float_(alpha))));
+    }
+}
+
+std::size_t require_epochs(py::ssize_t epochs) {
+    if (epochs < 0) {
+        throw py::value_error("epochs must be an integer >= 0, got " + std::to_string(epochs));
+    }
+    return static_cast<std::size_t>(epochs);
+}
+
+std::size_t require_batch_size(py::ssize_t batch_size, std::size_t rows) {
+    if (batch_size < 1 || static_cast<std::size_t>(batch_size) > rows) {
+        throw py::value_error("batch_size must be an integer from 1 to the number of rows (" +
+                              std::to_string(rows) + "), got " + std::to_string(batch_size));
+    }
+    return static_cast<std::size_t>(batch_size);
+}
+
+}  // namespace grokprop::bindings
