@@ -43,7 +43,18 @@ def test_chapter6_prints_the_book_and_the_verification(backend: str) -> None:
     "args",
     [
         [],
-        ["--sizes", "784,128,10", "--rows", "50", "--alpha", "0.005", "--epochs", "1"],
+        [
+            "--sizes",
+            "784,128,10",
+            "--rows",
+            "50",
+            "--alpha",
+            "0.005",
+            "--epochs",
+            "1",
+            "--weight-scale",
+            "0.1",
+        ],
         [
             "--sizes",
             "784,128,10",
@@ -56,7 +67,7 @@ def test_chapter6_prints_the_book_and_the_verification(backend: str) -> None:
             "--batch-size",
             "10",
         ],
-        ["--sizes", "3,8,8,1", "--batch-size", "full", "--activation", "linear"],
+        ["--sizes", "3,8,8,1", "--batch-size", "full", "--activation", "linear", "--alpha", "0.05"],
     ],
 )
 def test_verify_command_passes(args: list[str]) -> None:

@@ -65,7 +65,9 @@ def test_fit_rejects_bad_input_and_keeps_weights(kwargs: dict, error: type, matc
         ({"weights": []}, ValueError, "at least one matrix"),
         ({"weights": "abc"}, TypeError, "weights must be a list"),
         ({"weights": [0.5, 0.48, -0.7], "sizes": [2, 1]}, ValueError, "do not match"),
-        ({"weights": [0.5, 0.48, -0.7], "seed": 1}, ValueError, "either seed or weights"),
+        ({"weights": [0.5, 0.48, -0.7], "seed": 1}, ValueError, "either seed"),
+        ({"weights": [0.5, 0.48, -0.7], "weight_scale": 0.1}, ValueError, "either seed"),
+        ({"sizes": [3, 1], "weight_scale": 0}, ValueError, "weight_scale must be a finite"),
         ({}, TypeError, "needs sizes"),
     ],
 )
@@ -97,3 +99,13 @@ def test_weights_are_owned_copies() -> None:
     net.fit(X, Y, alpha=0.1, epochs=1)
     assert np.array_equal(start, [0.5, 0.48, -0.7])
     assert net.weights[0].flags.c_contiguous and net.weights[0].flags.owndata
+
+
+def test_weight_scale_scales_the_book_initialisation() -> None:
+    book = gp.Network([3, 4, 1], seed=1)
+    scaled = gp.Network([3, 4, 1], seed=1, weight_scale=0.1)
+    rng = np.random.RandomState(1)
+    for w_book, w_scaled in zip(book.weights, scaled.weights):
+        expected = 2 * rng.random_sample(w_book.shape) - 1
+        assert np.array_equal(w_book, expected)
+        assert np.array_equal(w_scaled, 0.1 * expected)

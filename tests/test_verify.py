@@ -60,3 +60,15 @@ def test_ulp_distance(dtype: type) -> None:
 def test_ulp_distance_rejects_mixed_dtypes() -> None:
     with pytest.raises(TypeError, match="float32 or two float64"):
         ulp_distance(np.zeros(1, np.float32), np.zeros(1))
+
+
+def test_verify_says_when_the_training_diverged() -> None:
+    X, y = gp.datasets.streetlights()
+    net = gp.Network([3, 4, 1], seed=1, activation="linear")
+    report = gp.verify(net, X, y, alpha=100.0, epochs=5, include_blas=False)
+    assert report.ok  # every backend diverges identically
+    assert report.diverged_in_epoch == 0
+    assert "diverged in epoch 0" in report.summary()
+    calm = gp.verify(net, X, y, alpha=0.01, epochs=5, include_blas=False)
+    assert calm.diverged_in_epoch is None
+    assert "diverged" not in calm.summary()

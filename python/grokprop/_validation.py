@@ -64,14 +64,19 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
     return result
 
 
+def check_positive(value: Any, name: str) -> float:
+    """A finite real number > 0 (a learning rate, a scale)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number > 0, got {value!r}")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return number
+
+
 def check_alpha(alpha: Any) -> float:
     """The learning rate: a finite real number > 0."""
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"alpha must be a real number > 0, got {alpha!r}")
-    value = float(alpha)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
-    return value
+    return check_positive(alpha, "alpha")
 
 
 def as_matrix(

@@ -117,6 +117,12 @@ def chapter6(backend: str | None) -> None:
     show_default=True,
     help="auto: the nonlinear streetlights for 3-...-1 nets, random one-hot otherwise.",
 )
+@click.option(
+    "--weight-scale",
+    default=1.0,
+    show_default=True,
+    help="Scale of the seeded initial weights (1 = the book; use ~0.1 for 784-wide nets).",
+)
 @click.option("--rows", default=100, show_default=True, help="Rows of random data.")
 @click.option(
     "--backend",
@@ -135,6 +141,7 @@ def verify_command(
     dtype: str,
     activation: str,
     data: str,
+    weight_scale: float,
     rows: int,
     backends: tuple[str, ...],
 ) -> None:
@@ -147,7 +154,7 @@ def verify_command(
         X, y = datasets.random_onehot(rows, sizes[0], sizes[-1], seed=seed)
     else:
         X, y = datasets.streetlights(data)  # type: ignore[arg-type]
-    net = Network(sizes, seed=seed, activation=activation, dtype=dtype)
+    net = Network(sizes, seed=seed, activation=activation, dtype=dtype, weight_scale=weight_scale)
     report = verify(
         net,
         X,

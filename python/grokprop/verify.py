@@ -71,6 +71,8 @@ class VerifyReport:
     batch_size: int
     comparisons: tuple[BackendComparison, ...]
     unavailable: dict[str, str]
+    diverged_in_epoch: int | None = None
+    """The reference's first epoch with a non-finite error, if its training diverged."""
 
     @property
     def ok(self) -> bool:
@@ -95,7 +97,13 @@ class VerifyReport:
         ]
         parts += [f"{name} unavailable" for name in self.unavailable]
         verdict = "OK" if self.ok else "MISMATCH"
-        return f"verify vs numpy reference, bitwise: {', '.join(parts)} -> {verdict}"
+        line = f"verify vs numpy reference, bitwise: {', '.join(parts)} -> {verdict}"
+        if self.diverged_in_epoch is not None:
+            line += (
+                f" (the training diverged in epoch {self.diverged_in_epoch}: compared up to "
+                "there, NaN equal to NaN; a smaller alpha or weight_scale compares more)"
+            )
+        return line
 
     def table(self) -> str:
         """A fixed-width table of every comparison, one row per backend."""
@@ -182,6 +190,7 @@ def verify(
     if include_blas:
         blas = BookBackend()
         comparisons.append(_compare(blas.name, False, _train_copy(blas, net, args), reference))
+    finite = np.isfinite(reference[0])
     return VerifyReport(
         net.sizes,
         net.dtype.name,
@@ -190,4 +199,5 @@ def verify(
         args.batch_size,
         tuple(comparisons),
         unavailable,
+        None if finite.all() else int(np.argmin(finite)),
     )
