@@ -17,26 +17,35 @@ import numpy as np
 from ._protocol import FloatArray
 
 
-def _matvec_rows(A: FloatArray, W: FloatArray) -> FloatArray:
-    """``A @ W`` for a batch of rows, summed over ``k`` in increasing order."""
-    out = np.zeros((A.shape[0], W.shape[1]), dtype=W.dtype)
-    for k in range(W.shape[0]):
-        out += A[:, k : k + 1] * W[k]
-    return out
-
-
-def _matvec_rows_transposed(D: FloatArray, W: FloatArray) -> FloatArray:
-    """``D @ W.T`` for a batch of rows, summed over ``j`` in increasing order."""
-    out = np.zeros((D.shape[0], W.shape[0]), dtype=W.dtype)
-    for j in range(W.shape[1]):
-        out += D[:, j : j + 1] * W[:, j]
-    return out
-
-
 class ReferenceBackend:
     """``numpy``: the reference every other backend must equal bit for bit."""
 
     name = "numpy"
+
+    # The three reductions, each summed in the contract's order (BookBackend swaps in BLAS).
+    @staticmethod
+    def _rows_times(A: FloatArray, W: FloatArray) -> FloatArray:
+        """``A @ W`` for a batch of rows, summed over ``k`` in increasing order."""
+        out = np.zeros((A.shape[0], W.shape[1]), dtype=W.dtype)
+        for k in range(W.shape[0]):
+            out += A[:, k : k + 1] * W[k]
+        return out
+
+    @staticmethod
+    def _rows_times_transposed(D: FloatArray, W: FloatArray) -> FloatArray:
+        """``D @ W.T`` for a batch of rows, summed over ``j`` in increasing order."""
+        out = np.zeros((D.shape[0], W.shape[0]), dtype=W.dtype)
+        for j in range(W.shape[1]):
+            out += D[:, j : j + 1] * W[:, j]
+        return out
+
+    @staticmethod
+    def _sum_of_outers(A: FloatArray, D: FloatArray) -> FloatArray:
+        """``A.T @ D``: the sum over rows of ``outer(A[r], D[r])``, rows in order."""
+        total = np.zeros((A.shape[1], D.shape[1]), dtype=D.dtype)
+        for r in range(A.shape[0]):
+            total += A[r][:, None] * D[r][None, :]
+        return total
 
     def relu(self, z: FloatArray) -> FloatArray:
         return np.where(z > 0, z, z.dtype.type(0))
@@ -48,7 +57,7 @@ class ReferenceBackend:
         layers = [X]
         last = len(weights) - 1
         for l, W in enumerate(weights):
-            z = _matvec_rows(layers[-1], W)
+            z = self._rows_times(layers[-1], W)
             layers.append(self.relu(z) if relu and l < last else z)
         return layers
 
@@ -64,7 +73,7 @@ class ReferenceBackend:
     ) -> list[FloatArray]:
         deltas: list[FloatArray] = [layers[-1] - Y]
         for l in range(len(weights) - 1, 0, -1):
-            back = _matvec_rows_transposed(deltas[0], weights[l])
+            back = self._rows_times_transposed(deltas[0], weights[l])
             if relu:
                 back = back * self.relu_deriv(layers[l])
             deltas.insert(0, back)
@@ -73,13 +82,10 @@ class ReferenceBackend:
     def weight_deltas(
         self, layers: Sequence[FloatArray], deltas: Sequence[FloatArray]
     ) -> list[FloatArray]:
-        result = []
-        for a, d in zip(layers[:-1], deltas):
-            total = np.zeros((a.shape[1], d.shape[1]), dtype=d.dtype)
-            for r in range(a.shape[0]):
-                total += a[r][:, None] * d[r][None, :]
-            result.append(total / d.dtype.type(a.shape[0]))
-        return result
+        return [
+            self._sum_of_outers(a, d) / d.dtype.type(a.shape[0])
+            for a, d in zip(layers[:-1], deltas)
+        ]
 
     def update(
         self, weights: Sequence[FloatArray], weight_deltas: Sequence[FloatArray], alpha: float
@@ -99,34 +105,22 @@ class ReferenceBackend:
     ) -> FloatArray:
         # overflow is how divergence shows; the caller checks the result, not warnings
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._train(weights, X, Y, alpha, epochs, batch_size, relu)
-
-    def _train(
-        self,
-        weights: Sequence[FloatArray],
-        X: FloatArray,
-        Y: FloatArray,
-        alpha: float,
-        epochs: int,
-        batch_size: int,
-        relu: bool,
-    ) -> FloatArray:
-        dtype = X.dtype.type
-        errors = np.zeros(epochs, dtype=X.dtype)
-        n_rows = X.shape[0]
-        for epoch in range(epochs):
-            epoch_error = dtype(0)
-            for start in range(0, n_rows, batch_size):
-                xb, yb = X[start : start + batch_size], Y[start : start + batch_size]
-                layers = self.forward(weights, xb, relu)
-                for e in self.example_errors(layers[-1], yb):
-                    epoch_error = dtype(epoch_error + e)
-                deltas = self.deltas(weights, layers, yb, relu)
-                self.update(weights, self.weight_deltas(layers, deltas), alpha)
-            errors[epoch] = epoch_error
-            if not np.isfinite(epoch_error):
-                return errors[: epoch + 1]
-        return errors
+            dtype = X.dtype.type
+            errors = np.zeros(epochs, dtype=X.dtype)
+            n_rows = X.shape[0]
+            for epoch in range(epochs):
+                epoch_error = dtype(0)
+                for start in range(0, n_rows, batch_size):
+                    xb, yb = X[start : start + batch_size], Y[start : start + batch_size]
+                    layers = self.forward(weights, xb, relu)
+                    for e in self.example_errors(layers[-1], yb):
+                        epoch_error = dtype(epoch_error + e)
+                    deltas = self.deltas(weights, layers, yb, relu)
+                    self.update(weights, self.weight_deltas(layers, deltas), alpha)
+                errors[epoch] = epoch_error
+                if not np.isfinite(epoch_error):
+                    return errors[: epoch + 1]
+            return errors
 
 
 class BookBackend(ReferenceBackend):
@@ -139,26 +133,14 @@ class BookBackend(ReferenceBackend):
 
     name = "numpy-blas"
 
-    def forward(self, weights: Sequence[FloatArray], X: FloatArray, relu: bool) -> list[FloatArray]:
-        layers = [X]
-        last = len(weights) - 1
-        for l, W in enumerate(weights):
-            z = np.dot(layers[-1], W)
-            layers.append(self.relu(z) if relu and l < last else z)
-        return layers
+    @staticmethod
+    def _rows_times(A: FloatArray, W: FloatArray) -> FloatArray:
+        return np.asarray(np.dot(A, W))
 
-    def deltas(
-        self, weights: Sequence[FloatArray], layers: Sequence[FloatArray], Y: FloatArray, relu: bool
-    ) -> list[FloatArray]:
-        deltas: list[FloatArray] = [layers[-1] - Y]
-        for l in range(len(weights) - 1, 0, -1):
-            back = np.dot(deltas[0], weights[l].T)
-            if relu:
-                back = back * self.relu_deriv(layers[l])
-            deltas.insert(0, back)
-        return deltas
+    @staticmethod
+    def _rows_times_transposed(D: FloatArray, W: FloatArray) -> FloatArray:
+        return np.asarray(np.dot(D, W.T))
 
-    def weight_deltas(
-        self, layers: Sequence[FloatArray], deltas: Sequence[FloatArray]
-    ) -> list[FloatArray]:
-        return [np.dot(a.T, d) / d.dtype.type(a.shape[0]) for a, d in zip(layers[:-1], deltas)]
+    @staticmethod
+    def _sum_of_outers(A: FloatArray, D: FloatArray) -> FloatArray:
+        return np.asarray(np.dot(A.T, D))
