@@ -1,10 +1,11 @@
 """Measure what a user waits for before grokprop computes: the import and numba's first call.
 
-Usage: python scripts/measure_startup.py [--runs N]   (with the grokprop to measure installed)
+Usage: python scripts/measure_startup.py [--runs N] [--fits N]   (POSIX; measures the
+grokprop that this python imports)
 
 Every measurement is a fresh interpreter (a subprocess), as a user's script is:
-* ``import grokprop``: wall time of ``python -c "import grokprop"``, next to ``python -c pass``
-  and ``import numpy`` (which grokprop cannot avoid); median of N runs.
+* ``import grokprop``: wall and CPU time of ``python -c "import grokprop"``, next to
+  ``python -c pass`` and ``import numpy`` (which grokprop cannot avoid); median of N runs.
 * numba's first fit of the book network, timed inside the child after ``import grokprop``:
   ``cold`` with an empty NUMBA_CACHE_DIR (compile, then write the cache), ``warm`` with the
   same directory again (load from the cache), ``uncached`` with GROKPROP_NUMBA_CACHE=0
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,13 +43,19 @@ print(json.dumps({"import numba": t1 - t0, "first fit": t2 - t1, "second fit": t
 """
 
 
-def wall_ms(code: str, runs: int) -> float:
-    times = []
+def startup_ms(code: str, runs: int) -> tuple[float, float]:
+    """Median wall and CPU (user + system) milliseconds of ``python -c code``.
+
+    CPU time is reported too because a shared machine's load inflates wall time."""
+    wall, cpu = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True)
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return 1e3 * statistics.median(wall), 1e3 * statistics.median(cpu)
 
 
 def first_fit(env: dict[str, str]) -> dict[str, float]:
@@ -81,7 +89,8 @@ def main() -> None:
         ("import numpy", "import numpy"),
         ("import grokprop", "import grokprop"),
     ]:
-        print(f"  {label:<32}{wall_ms(code, args.runs):8.1f} ms")
+        wall, cpu = startup_ms(code, args.runs)
+        print(f"  {label:<32}{wall:8.1f} ms  (cpu {cpu:.1f} ms)")
 
     if grokprop.backend_status()["numba"] is not None:
         print(f"numba: {grokprop.backend_status()['numba']}")
