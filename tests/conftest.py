@@ -1,10 +1,20 @@
 """Shared fixtures: every test that takes ``backend`` runs once per backend.
 
-The suite requires all three backends: a missing one is a failure
-(``test_every_backend_is_available``), never a silent skip or fallback.
+A test run *requires* every backend unless ``GROKPROP_REQUIRE_BACKENDS`` names fewer
+(comma-separated, e.g. ``cpp,numpy`` for a wheel tested where numba has no wheels; see
+``[tool.cibuildwheel]`` in pyproject.toml). A required backend that cannot load fails
+every test that needs it (``test_every_required_backend_is_available`` says why); a
+backend that is not required and cannot load skips those tests with the reason, which
+``-ra`` prints. Nothing falls back silently.
 """
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,10 +39,152 @@ def program5_errors() -> list[str]:
     return list(PROGRAM5_ERRORS)
 
 
+REQUIRE_ENV_VAR = "GROKPROP_REQUIRE_BACKENDS"
+# Test modules that exist only for one backend: they import it at module level, so when it
+# cannot load they are skipped or failed as a whole, by the rule above.
+MODULE_BACKENDS = {"test_numba_backend.py": "numba", "test_core_binding.py": "cpp"}
+
+
+def _required_backends() -> tuple[str, ...]:
+    value = os.environ.get(REQUIRE_ENV_VAR)
+    if value is None:
+        return BACKEND_NAMES
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = sorted(set(names) - set(BACKEND_NAMES))
+    if unknown:
+        raise pytest.UsageError(
+            f"{REQUIRE_ENV_VAR}={value!r} names unknown backends {unknown}; "
+            f"grokprop's backends are {BACKEND_NAMES}"
+        )
+    return names
+
+
+REQUIRED = _required_backends()
+
+
+def need_backend(name: str) -> None:
+    """Return if backend ``name`` loads; else fail (required) or skip (optional here), saying why."""
+    reason = gp.backend_status()[name]
+    if reason is None:
+        return
+    setting = f"{REQUIRE_ENV_VAR}={os.environ.get(REQUIRE_ENV_VAR, '<unset: all>')}"
+    if name in REQUIRED:
+        pytest.fail(f"backend {name!r} is required ({setting}) but unavailable: {reason}")
+    pytest.skip(f"backend {name!r} is not required ({setting}) and unavailable: {reason}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): the test needs these backends (see tests/conftest.py)"
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    status = ", ".join(
+        f"{name} {'ok' if why is None else 'UNAVAILABLE'}"
+        for name, why in gp.backend_status().items()
+    )
+    return [
+        f"grokprop {gp.__version__} from {Path(gp.__file__).parent}",
+        f"backends: {status}; required: {', '.join(REQUIRED)}",
+    ]
+
+
+class _BackendModule(pytest.Module):
+    """A test module for one backend: collected only if that backend loads (see above)."""
+
+    backend: str
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        need_backend(self.backend)
+        return super().collect()
+
+
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> pytest.Module | None:
+    backend = MODULE_BACKENDS.get(module_path.name)
+    if backend is None:
+        return None
+    module = _BackendModule.from_parent(parent, path=module_path)
+    module.backend = backend
+    return module
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in item.iter_markers("backends"):
+        for name in marker.args:
+            need_backend(name)
+
+
 @pytest.fixture(params=BACKEND_NAMES)
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = request.param
+    need_backend(name)
     return name
+
+
+@pytest.fixture(scope="session")
+def required_backends() -> tuple[str, ...]:
+    """The backends this run requires (``GROKPROP_REQUIRE_BACKENDS``, default: all)."""
+    return REQUIRED
+
+
+@pytest.fixture(scope="session")
+def compiled_backends() -> tuple[str, ...]:
+    """The compiled backends (not the numpy reference) that load; fails if a required one does not."""
+    for name in REQUIRED:
+        need_backend(name)
+    return tuple(name for name in gp.available_backends() if name != "numpy")
+
+
+# Prepended to a subprocess's code: a meta-path finder that makes importing any of HIDDEN
+# (or a submodule) fail before anything else is imported -- as if it were not installed
+# (ModuleNotFoundError) or, with BROKEN, as a broken build's extension fails (ImportError).
+_HIDE_PRELUDE = """
+import importlib.abc, sys
+HIDDEN, BROKEN = {hidden!r}, {broken!r}
+class _Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if not any(name == h or name.startswith(h + ".") for h in HIDDEN):
+            return None
+        if BROKEN:
+            raise ImportError(f"{{name}}: undefined symbol _Zgrokprop (a broken build, simulated)")
+        raise ModuleNotFoundError(f"No module named {{name!r}} (hidden by the test)", name=name)
+sys.meta_path.insert(0, _Hide())
+"""
+
+RunHiding = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def run_hiding() -> RunHiding:
+    """``run_hiding(hidden, code, *argv, env={}, broken=False)``: run ``code`` in a fresh
+    interpreter in which the modules ``hidden`` cannot be imported (missing, or ``broken``);
+    GROKPROP_BACKEND is unset unless ``env`` sets it."""
+
+    def run(
+        hidden: list[str],
+        code: str,
+        *argv: str,
+        env: dict[str, str] | None = None,
+        broken: bool = False,
+    ) -> subprocess.CompletedProcess[str]:
+        environ = {k: v for k, v in os.environ.items() if k != gp.backends.ENV_VAR}
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _HIDE_PRELUDE.format(hidden=hidden, broken=broken) + code,
+                *argv,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,  # the caller asserts on the outcome
+            env=environ | (env or {}),
+        )
+
+    return run
 
 
 @pytest.fixture
@@ -41,7 +193,7 @@ def book_net_data() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(autouse=True)
-def _reset_global_backend(monkeypatch: pytest.MonkeyPatch):
+def _reset_global_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test leaks a global backend choice or GROKPROP_BACKEND into the next."""
     monkeypatch.delenv(gp.backends.ENV_VAR, raising=False)
     yield
