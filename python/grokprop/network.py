@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _persist, _progress
 from . import _validation as check
 from .backends import resolve
 from .backends._protocol import Backend, FloatArray
@@ -142,6 +144,22 @@ class Network:
         """An independent network with the same sizes, activation, dtype and weights."""
         return Network(weights=self._weights, activation=self._activation, dtype=self._dtype)
 
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write sizes, activation, dtype and weights to ``path`` (an ``.npz`` file).
+
+        The file is written exactly at ``path``; :meth:`load` gives back the same bits.
+        """
+        _persist.write_network(path, self._sizes, self._activation, self._dtype, self._weights)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Network:
+        """The network :meth:`save` wrote to ``path``.
+
+        Raises ``ValueError`` naming the file and what is wrong when it is not such a file.
+        """
+        activation, dtype, weights = _persist.read_network(path)
+        return cls(weights=weights, activation=activation, dtype=dtype)
+
     def __repr__(self) -> str:
         return (
             f"Network({list(self._sizes)}, activation={self._activation!r}, "
@@ -195,6 +213,7 @@ class Network:
         epochs: int,
         batch_size: int | None = 1,
         backend: str | None = None,
+        progress: bool | None = None,
     ) -> History:
         """Train for ``epochs`` passes over the rows in order.
 
@@ -203,11 +222,24 @@ class Network:
         is full-batch descent. Runs every epoch inside the selected backend's fused loop.
         If the error or a weight becomes inf/NaN, raises :class:`DivergenceError` and the
         network keeps the weights it had before this call.
+
+        ``progress=True`` shows a progress bar (tqdm, on stderr) and ``False`` never does;
+        ``None`` shows one only when stderr is a terminal and the fit is expected to take
+        more than a second. The results are the same bits either way.
         """
         engine = resolve(backend)
         args = self._fit_args(X, y, alpha, epochs, batch_size)
         saved = self._snapshot()
-        errors = self._train(engine, args)
+        if progress is False or not _progress.wanted(
+            progress, lambda: self._expected_seconds(engine, args)
+        ):
+            errors = self._train(engine, args)
+        else:
+            errors = _progress.run_in_chunks(
+                lambda n: self._train(engine, replace(args, epochs=n)),
+                args.epochs,
+                desc=f"fit {list(self._sizes)}",
+            )
         if len(errors) < args.epochs or not _all_finite(self._weights):
             self._restore(saved)
             raise DivergenceError(len(errors) - 1, float(errors[-1]))
@@ -235,6 +267,11 @@ class Network:
     def _train(self, engine: Backend, args: _FitArgs) -> FloatArray:
         return engine.train(
             self._weights, args.X, args.y, args.alpha, args.epochs, args.batch_size, self._relu
+        )
+
+    def _expected_seconds(self, engine: Backend, args: _FitArgs) -> float:
+        return _progress.expected_fit_seconds(
+            engine.name, self._sizes, args.X.shape[0], args.epochs, args.batch_size
         )
 
     def _snapshot(self) -> list[FloatArray]:
