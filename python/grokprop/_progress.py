@@ -1,0 +1,96 @@
+"""Progress bars for long fits: run the fused loop in chunks of epochs between bar updates.
+
+Chunking cannot change a result: an epoch is one pass over the rows in order, and each
+chunk continues from the weights the previous one left in place, so the errors of the
+chunks, concatenated, are bit for bit those of one call (tests/test_progress.py).
+Chunks grow until each takes about :data:`CHUNK_SECONDS`, so the extra Python calls cost
+far less than 1% of a run long enough to show a bar (benchmarks/test_bench_progress.py).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import IO
+
+import numpy as np
+
+from .backends._protocol import FloatArray
+
+__all__ = ["CHUNK_SECONDS", "LONG_RUN_SECONDS", "expected_fit_seconds", "run_in_chunks", "wanted"]
+
+#: In auto mode (``progress=None``) a bar appears when a run is expected to take this long.
+LONG_RUN_SECONDS = 1.0
+#: Chunks of epochs grow until each takes about this long (tqdm redraws every 0.1 s anyway).
+CHUNK_SECONDS = 0.1
+
+# Rough cost model of one fit, from measurements on small and MNIST-sized networks: the
+# compiled loops run about one multiply-add per nanosecond; the NumPy reference pays about
+# 30 ns per multiply-add plus Python overhead per update. Only used to decide "long".
+_SECONDS_PER_MADD = {"numpy": 30e-9}
+_COMPILED_SECONDS_PER_MADD = 1.5e-9
+_NUMPY_SECONDS_PER_STEP = 40e-6
+
+
+def expected_fit_seconds(
+    backend: str, sizes: tuple[int, ...], rows: int, epochs: int, batch_size: int
+) -> float:
+    """A rough estimate of how long ``epochs`` epochs of a fit take on ``backend``."""
+    n_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    madds = 3 * epochs * rows * n_weights  # forward, back-propagation, update
+    seconds = madds * _SECONDS_PER_MADD.get(backend, _COMPILED_SECONDS_PER_MADD)
+    if backend == "numpy":
+        seconds += epochs * -(-rows // batch_size) * _NUMPY_SECONDS_PER_STEP
+    return seconds
+
+
+def wanted(progress: object, expected_seconds: Callable[[], float]) -> bool:
+    """Whether to show a bar: ``progress`` if it is a bool; for ``None``, a long run on a TTY."""
+    if progress is None:
+        return expected_seconds() >= LONG_RUN_SECONDS and _stderr_is_tty()
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True, False or None (auto), got {progress!r}")
+    return bool(progress)
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
+
+
+def run_in_chunks(
+    run: Callable[[int], FloatArray],
+    epochs: int,
+    *,
+    desc: str,
+    file: IO[str] | None = None,
+) -> FloatArray:
+    """Call ``run(n)`` (train ``n`` more epochs, return their errors) until ``epochs`` are done.
+
+    Stops early, like one call would, after a chunk that ended with a non-finite error
+    (``run`` returns fewer errors than asked, or its last error is inf/NaN).
+    """
+    from tqdm import tqdm
+
+    if epochs == 0:
+        return run(0)
+    pieces: list[FloatArray] = []
+    done, chunk = 0, 1
+    with tqdm(total=epochs, desc=desc, unit="epoch", file=file, leave=False) as bar:
+        while done < epochs:
+            n = min(chunk, epochs - done)
+            start = time.perf_counter()
+            errors = run(n)
+            elapsed = time.perf_counter() - start
+            pieces.append(errors)
+            done += len(errors)
+            bar.update(len(errors))
+            if len(errors) < n or not np.isfinite(errors[-1]):
+                break  # diverged: the caller sees the short history, as without chunks
+            # aim for CHUNK_SECONDS per chunk, growing at most 8x (early timings are noisy)
+            target = n * CHUNK_SECONDS / elapsed if elapsed > 0 else 8 * n
+            chunk = max(1, min(int(target), 8 * n))
+    return np.concatenate(pieces)
