@@ -18,6 +18,7 @@ from .backends import (
 )
 from .errors import BackendUnavailableError, DivergenceError
 from .network import History, Network, StepTrace
+from .sweep import SweepResult, sweep
 from .verify import VerifyReport, verify
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "History",
     "Network",
     "StepTrace",
+    "SweepResult",
     "VerifyReport",
     "__version__",
     "available_backends",
@@ -33,6 +35,7 @@ __all__ = [
     "datasets",
     "get_backend",
     "set_backend",
+    "sweep",
     "use_backend",
     "verify",
 ]

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .. import _core
-from ._protocol import FloatArray
+from ._protocol import FloatArray, SweepArrays
+from .reference import sweep_one_by_one
 
 __all__ = ["CppBackend"]
 
@@ -65,3 +69,21 @@ class CppBackend:
         relu: bool,
     ) -> FloatArray:
         return _core.train(weights, X, Y, alpha, epochs, batch_size, relu)
+
+    def sweep(
+        self,
+        sizes: Sequence[int],
+        X: FloatArray,
+        Y: FloatArray,
+        seeds: NDArray[np.uint32],
+        alphas: NDArray[np.float64],
+        epochs: int,
+        batch_size: int,
+        relu: bool,
+        curves: bool,
+        weights: bool,
+        threads: int,
+    ) -> SweepArrays:
+        return sweep_one_by_one(
+            self, sizes, X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights
+        )
