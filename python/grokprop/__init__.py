@@ -7,7 +7,7 @@ reference), ``numba`` (JIT) and ``cpp`` (pybind11). See :func:`set_backend`,
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, experiments
 from ._version import __version__
 from .backends import (
     available_backends,
@@ -33,6 +33,7 @@ __all__ = [
     "available_backends",
     "backend_status",
     "datasets",
+    "experiments",
     "get_backend",
     "set_backend",
     "sweep",

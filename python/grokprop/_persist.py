@@ -67,19 +67,19 @@ def read_network(path: StrPath) -> tuple[str, str, list[FloatArray]]:
     Raises ``ValueError`` naming the file and what is wrong for anything else.
     """
     name = os.fspath(path)
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except _UNREADABLE as exc:
-        raise _bad(name, f"it is not a readable .npz file ({exc})") from exc
-    if not isinstance(loaded, NpzFile):
-        raise _bad(name, "it holds a single array (.npy), not a saved network (.npz)")
-    with loaded:
+    # our own file object: np.load leaks the handle it opens when a zip is damaged
+    with open(path, "rb") as file:
         try:
-            contents = {key: loaded[key] for key in loaded.files}
+            loaded = np.load(file, allow_pickle=False)
         except _UNREADABLE as exc:
-            raise _bad(name, f"an entry cannot be read ({exc})") from exc
+            raise _bad(name, f"it is not a readable .npz file ({exc})") from exc
+        if not isinstance(loaded, NpzFile):
+            raise _bad(name, "it holds a single array (.npy), not a saved network (.npz)")
+        with loaded:
+            try:
+                contents = {key: loaded[key] for key in loaded.files}
+            except _UNREADABLE as exc:
+                raise _bad(name, f"an entry cannot be read ({exc})") from exc
 
     if contents.get("format", np.array("")).tolist() != FORMAT:
         raise _bad(name, f"it has no '{FORMAT}' format marker; it was not written by Network.save")

@@ -1,14 +1,17 @@
-"""Progress bars for long fits: run the fused loop in chunks of epochs between bar updates.
+"""Progress bars for long fits and sweeps: the compiled code runs in chunks between updates.
 
-Chunking cannot change a result: an epoch is one pass over the rows in order, and each
-chunk continues from the weights the previous one left in place, so the errors of the
-chunks, concatenated, are bit for bit those of one call (tests/test_progress.py).
+Chunking cannot change a result. A fit runs in chunks of epochs: an epoch is one pass
+over the rows in order, and each chunk continues from the weights the previous one left
+in place, so the errors of the chunks, concatenated, are bit for bit those of one call.
+A sweep runs in chunks of networks, which are independent of each other
+(tests/test_progress.py).
 Chunks grow until each takes about :data:`CHUNK_SECONDS`, so the extra Python calls cost
 far less than 1% of a run long enough to show a bar (benchmarks/test_bench_progress.py).
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from collections.abc import Callable
@@ -16,14 +19,23 @@ from typing import IO
 
 import numpy as np
 
-from .backends._protocol import FloatArray
+from .backends._protocol import FloatArray, SweepArrays
 
-__all__ = ["CHUNK_SECONDS", "LONG_RUN_SECONDS", "expected_fit_seconds", "run_in_chunks", "wanted"]
+__all__ = [
+    "CHUNK_SECONDS",
+    "LONG_RUN_SECONDS",
+    "expected_fit_seconds",
+    "run_in_chunks",
+    "sweep_in_chunks",
+    "wanted",
+]
 
 #: In auto mode (``progress=None``) a bar appears when a run is expected to take this long.
 LONG_RUN_SECONDS = 1.0
-#: Chunks of epochs grow until each takes about this long (tqdm redraws every 0.1 s anyway).
+#: Chunks grow until each takes about this long (tqdm redraws every 0.1 s anyway).
 CHUNK_SECONDS = 0.1
+#: Networks in a sweep's first chunk (later chunks are sized by time).
+FIRST_SWEEP_CHUNK = 64
 
 # Rough cost model of one fit, from measurements on small and MNIST-sized networks: the
 # compiled loops run about one multiply-add per nanosecond; the NumPy reference pays about
@@ -37,7 +49,7 @@ def expected_fit_seconds(
     backend: str, sizes: tuple[int, ...], rows: int, epochs: int, batch_size: int
 ) -> float:
     """A rough estimate of how long ``epochs`` epochs of a fit take on ``backend``."""
-    n_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    n_weights = sum(a * b for a, b in itertools.pairwise(sizes))
     madds = 3 * epochs * rows * n_weights  # forward, back-propagation, update
     seconds = madds * _SECONDS_PER_MADD.get(backend, _COMPILED_SECONDS_PER_MADD)
     if backend == "numpy":
@@ -94,3 +106,44 @@ def run_in_chunks(
             target = n * CHUNK_SECONDS / elapsed if elapsed > 0 else 8 * n
             chunk = max(1, min(int(target), 8 * n))
     return np.concatenate(pieces)
+
+
+def sweep_in_chunks(
+    run: Callable[[slice], SweepArrays],
+    n_networks: int,
+    *,
+    desc: str,
+    file: IO[str] | None = None,
+) -> SweepArrays:
+    """Call ``run(networks)`` on consecutive slices of the ``n_networks`` networks, joined.
+
+    The first chunk is small (:data:`FIRST_SWEEP_CHUNK` networks), later ones grow to about
+    :data:`CHUNK_SECONDS` each — large enough for the lock-step kernels to fill their blocks
+    and threads.
+    """
+    from tqdm import tqdm
+
+    pieces: list[SweepArrays] = []
+    done, chunk = 0, FIRST_SWEEP_CHUNK
+    with tqdm(total=n_networks, desc=desc, unit="net", file=file, leave=False) as bar:
+        while done < n_networks:
+            n = min(chunk, n_networks - done)
+            start = time.perf_counter()
+            pieces.append(run(slice(done, done + n)))
+            elapsed = time.perf_counter() - start
+            done += n
+            bar.update(n)
+            target = n * CHUNK_SECONDS / elapsed if elapsed > 0 else 8 * n
+            chunk = max(FIRST_SWEEP_CHUNK, min(int(target), 8 * n))
+    return SweepArrays(
+        final_errors=np.concatenate([p.final_errors for p in pieces]),
+        diverged=np.concatenate([p.diverged for p in pieces]),
+        curves=_join([p.curves for p in pieces]),
+        weights=None
+        if pieces[0].weights is None
+        else [np.concatenate(layer) for layer in zip(*(p.weights or [] for p in pieces))],
+    )
+
+
+def _join(parts: list[FloatArray | None]) -> FloatArray | None:
+    return None if parts[0] is None else np.concatenate([p for p in parts if p is not None])

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _progress
 from . import _validation as check
 from .backends import resolve
-from .backends._protocol import FloatArray
+from .backends._protocol import FloatArray, SweepArrays
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -92,6 +93,7 @@ def sweep(
     curves: bool = False,
     weights: bool = False,
     threads: int | None = None,
+    progress: bool | None = None,
 ) -> SweepResult:
     """Train a network of layer ``sizes`` for every seed and every learning rate.
 
@@ -117,6 +119,10 @@ def sweep(
     threads
         Threads the compiled backends may use (``None``: all cores). Results do not
         depend on it.
+    progress
+        Show a progress bar (tqdm, on stderr; the networks train in chunks, same bits):
+        ``True``, ``False``, or ``None`` for one only on a terminal for a sweep expected to
+        take more than a second.
 
     Returns
     -------
@@ -145,19 +151,33 @@ def sweep(
     # the Cartesian product, seeds outer and alphas inner
     net_seeds = np.repeat(seed_values, len(alpha_values))
     net_alphas = np.tile(alpha_values, len(seed_values))
-    out = engine.sweep(
-        layer_sizes,
-        rows,
-        targets,
-        net_seeds.astype(np.uint32),
-        net_alphas,
-        n_epochs,
-        batch,
-        relu,
-        bool(curves),
-        bool(weights),
-        n_threads,
-    )
+    seeds32 = net_seeds.astype(np.uint32)
+
+    def run(networks: slice) -> SweepArrays:
+        return engine.sweep(
+            layer_sizes,
+            rows,
+            targets,
+            seeds32[networks],
+            net_alphas[networks],
+            n_epochs,
+            batch,
+            relu,
+            bool(curves),
+            bool(weights),
+            n_threads,
+        )
+
+    def expected_seconds() -> float:
+        one = _progress.expected_fit_seconds(
+            engine.name, layer_sizes, rows.shape[0], n_epochs, batch
+        )
+        return one * len(seeds32) / (1 if engine.name == "numpy" else n_threads)
+
+    if progress is False or not _progress.wanted(progress, expected_seconds):
+        out = run(slice(None))
+    else:
+        out = _progress.sweep_in_chunks(run, len(seeds32), desc=f"sweep {list(layer_sizes)}")
     return SweepResult(
         sizes=layer_sizes,
         activation="relu" if relu else "linear",
