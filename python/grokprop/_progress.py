@@ -12,6 +12,8 @@ far less than 1% of a run long enough to show a bar (benchmarks/test_bench_progr
 from __future__ import annotations
 
 import itertools
+import functools
+import itertools
 import sys
 import time
 from collections.abc import Callable
@@ -40,8 +42,8 @@ FIRST_SWEEP_CHUNK = 64
 # Rough cost model of one fit, from measurements on small and MNIST-sized networks: the
 # compiled loops run about one multiply-add per nanosecond; the NumPy reference pays about
 # 30 ns per multiply-add plus Python overhead per update. Only used to decide "long".
-_SECONDS_PER_MADD = {"numpy": 30e-9}
 _COMPILED_SECONDS_PER_MADD = 1.5e-9
+_NUMPY_SECONDS_PER_MADD = 30e-9
 _NUMPY_SECONDS_PER_STEP = 40e-6
 
 
@@ -49,18 +51,35 @@ def expected_fit_seconds(
     backend: str, sizes: tuple[int, ...], rows: int, epochs: int, batch_size: int
 ) -> float:
     """A rough estimate of how long ``epochs`` epochs of a fit take on ``backend``."""
-    n_weights = sum(a * b for a, b in itertools.pairwise(sizes))
-    madds = 3 * epochs * rows * n_weights  # forward, back-propagation, update
-    seconds = madds * _SECONDS_PER_MADD.get(backend, _COMPILED_SECONDS_PER_MADD)
+    madds = 3 * epochs * rows * _n_weights(sizes)  # forward, back-propagation, update
     if backend == "numpy":
-        seconds += epochs * -(-rows // batch_size) * _NUMPY_SECONDS_PER_STEP
-    return seconds
+        steps = epochs * -(-rows // batch_size)
+        return madds * _NUMPY_SECONDS_PER_MADD + steps * _NUMPY_SECONDS_PER_STEP
+    return madds * _COMPILED_SECONDS_PER_MADD
 
 
-def wanted(progress: object, expected_seconds: Callable[[], float]) -> bool:
-    """Whether to show a bar: ``progress`` if it is a bool; for ``None``, a long run on a TTY."""
+@functools.lru_cache(maxsize=256)
+def _n_weights(sizes: tuple[int, ...]) -> int:
+    return sum(a * b for a, b in itertools.pairwise(sizes))
+
+
+def wanted(
+    progress: object,
+    backend: str,
+    sizes: tuple[int, ...],
+    rows: int,
+    epochs: int,
+    batch_size: int,
+    runs: float = 1.0,
+) -> bool:
+    """Whether to show a bar: ``progress`` if it is a bool, else (``None``: auto) whether
+    ``runs`` such fits one after the other are expected to be long and stderr is a TTY.
+
+    Called on every fit, so the auto decision is kept to a few arithmetic operations.
+    """
     if progress is None:
-        return expected_seconds() >= LONG_RUN_SECONDS and _stderr_is_tty()
+        seconds = expected_fit_seconds(backend, sizes, rows, epochs, batch_size) * runs
+        return seconds >= LONG_RUN_SECONDS and _stderr_is_tty()
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True, False or None (auto), got {progress!r}")
     return bool(progress)

@@ -231,7 +231,7 @@ class Network:
         args = self._fit_args(X, y, alpha, epochs, batch_size)
         saved = self._snapshot()
         if progress is False or not _progress.wanted(
-            progress, lambda: self._expected_seconds(engine, args)
+            progress, engine.name, self._sizes, len(args.X), args.epochs, args.batch_size
         ):
             errors = self._train(engine, args)
         else:
@@ -267,11 +267,6 @@ class Network:
     def _train(self, engine: Backend, args: _FitArgs) -> FloatArray:
         return engine.train(
             self._weights, args.X, args.y, args.alpha, args.epochs, args.batch_size, self._relu
-        )
-
-    def _expected_seconds(self, engine: Backend, args: _FitArgs) -> float:
-        return _progress.expected_fit_seconds(
-            engine.name, self._sizes, args.X.shape[0], args.epochs, args.batch_size
         )
 
     def _snapshot(self) -> list[FloatArray]:

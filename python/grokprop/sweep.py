@@ -168,13 +168,11 @@ def sweep(
             n_threads,
         )
 
-    def expected_seconds() -> float:
-        one = _progress.expected_fit_seconds(
-            engine.name, layer_sizes, rows.shape[0], n_epochs, batch
-        )
-        return one * len(seeds32) / (1 if engine.name == "numpy" else n_threads)
-
-    if progress is False or not _progress.wanted(progress, expected_seconds):
+    # compiled sweeps train networks side by side on every thread; numpy one after another
+    runs = len(seeds32) / (1 if engine.name == "numpy" else n_threads)
+    if progress is False or not _progress.wanted(
+        progress, engine.name, layer_sizes, len(rows), n_epochs, batch, runs
+    ):
         out = run(slice(None))
     else:
         out = _progress.sweep_in_chunks(run, len(seeds32), desc=f"sweep {list(layer_sizes)}")
