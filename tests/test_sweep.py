@@ -240,3 +240,20 @@ def test_seed_forms() -> None:
     assert top.seeds.tolist() == [0, 2**32 - 1]
     assert top.weights is not None
     assert np.array_equal(top.weights[0][1], gp.Network([3, 4, 1], seed=2**32 - 1).weights[0])
+
+
+MT_SEEDS = [0, 1, 2, 3, 42, 12345, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 16, 113, 114, 500, 700])
+def test_cpp_mt19937_equals_numpy_random_state(count: int) -> None:
+    """The C++ book initialisation draws RandomState(seed).random_sample() bit for bit,
+    on the fast path (count <= 113: the first twist only) and the whole generator
+    (more numbers, several twists for count > 312)."""
+    from grokprop import _core
+
+    seeds = np.array([*MT_SEEDS, *np.random.RandomState(0).randint(0, 2**32, 27)], np.uint32)
+    got = _core.book_uniforms(seeds, count)
+    assert got.shape == (len(seeds), count)
+    for row, seed in zip(got, seeds):
+        assert np.array_equal(row, np.random.RandomState(int(seed)).random_sample(count))
