@@ -25,10 +25,14 @@ def sweeps(draw: st.DrawFn) -> dict:
     sizes = [draw(st.integers(1, 5)), *hidden, draw(st.integers(1, 3))]
     rows = draw(st.integers(1, 6))
     rng = np.random.RandomState(draw(st.integers(0, 2**31 - 1)))
+    if draw(st.booleans()):  # 0/1 data like the streetlights: exact zeros, signed-zero products
+        X, y = rng.randint(0, 2, (rows, sizes[0])), rng.randint(0, 2, (rows, sizes[-1]))
+    else:
+        X, y = rng.uniform(-1, 1, (rows, sizes[0])), rng.uniform(-1, 1, (rows, sizes[-1]))
     return {
         "sizes": sizes,
-        "X": rng.uniform(-1, 1, (rows, sizes[0])),
-        "y": rng.uniform(-1, 1, (rows, sizes[-1])),
+        "X": X,
+        "y": y,
         "seeds": draw(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=4)),
         # the large rates make some networks diverge next to ones that do not
         "alphas": draw(st.lists(st.sampled_from([0.003, 0.05, 0.3, 4.0]), min_size=1, max_size=3)),

@@ -20,10 +20,10 @@ namespace grokprop::bindings {
 
 namespace {
 
-/// Networks trained side by side in one block: a lane loop is 4 vectors of the baseline
+/// Networks trained side by side in one block: a lane loop is 8 vectors of the baseline
 /// ISA's 128-bit registers (SSE2) for either float type.
 template <class T>
-inline constexpr std::size_t sweep_lanes = 16 / sizeof(T) * 4;
+inline constexpr std::size_t sweep_lanes = 16 / sizeof(T) * 8;
 
 /// A 1-D, non-empty, C-contiguous array of element type E (no conversion).
 template <class E>

@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -45,6 +46,31 @@
 #endif
 
 namespace grokprop {
+
+/// Allocator of 64-byte aligned storage (a cache line; a whole AVX-512 register).
+template <class T>
+struct CacheLineAllocator {
+    using value_type = T;
+    static constexpr std::align_val_t alignment{64};
+
+    CacheLineAllocator() = default;
+    template <class U>
+    explicit CacheLineAllocator(const CacheLineAllocator<U>& /*other*/) noexcept {}
+
+    T* allocate(std::size_t n) {
+        return static_cast<T*>(::operator new(n * sizeof(T), alignment));
+    }
+    void deallocate(T* p, std::size_t /*n*/) noexcept { ::operator delete(p, alignment); }
+
+    template <class U>
+    bool operator==(const CacheLineAllocator<U>& /*other*/) const noexcept {
+        return true;
+    }
+    template <class U>
+    bool operator!=(const CacheLineAllocator<U>& /*other*/) const noexcept {
+        return false;
+    }
+};
 
 /// What the networks of a sweep share, their seeds and rates, and where results go.
 /// Network i uses seeds[i] (book initialisation) and alphas[i] (rounded to T once).
@@ -71,6 +97,9 @@ template <class T, std::size_t L, class Target = void>
 class LockstepSweep {
 public:
     static constexpr std::size_t lanes = L;
+    /// Alignment of every L-lane group in the lane arrays (so SSE code may fold its loads).
+    static constexpr std::size_t lane_bytes = std::min<std::size_t>(64, L * sizeof(T));
+    static_assert((L & (L - 1)) == 0, "L must be a power of two");
 
     explicit LockstepSweep(const SweepTask<T>& task) : task_(task) {
         const std::vector<std::size_t>& n = task_.sizes;
@@ -88,6 +117,7 @@ public:
         if (task_.batch_size > 1) {
             sums_.assign(params * L, T(0));
         }
+        alpha_.assign(L, T(0));
         uniforms_.assign(params * L, 0.0);
         scratch_.assign(mt19937::lanes_scratch_words<L>(), 0U);
     }
@@ -106,6 +136,16 @@ public:
     }
 
 private:
+    /// `p` (a pointer to an L-lane group of a lane array), with its alignment made known.
+    template <class P>
+    static P* aligned(P* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        return static_cast<P*>(__builtin_assume_aligned(p, lane_bytes));
+#else
+        return p;
+#endif
+    }
+
     /// Networks [begin, begin + count); lanes past count repeat the last network.
     void train_block(std::size_t begin, std::size_t count) noexcept {
         std::uint32_t seeds[L];
@@ -123,9 +163,17 @@ private:
             w_[i] = static_cast<T>(2.0 * uniforms_[i] - 1.0);
         }
 
+        const bool stochastic = task_.batch_size == 1;
+        if (stochastic && task_.rows > 0) {
+            forward_input(task_.x);  // then each step's update computes the next row's
+        }
         std::size_t running = count;
         for (std::size_t epoch = 0; epoch < task_.epochs && running > 0; ++epoch) {
-            train_epoch();
+            if (stochastic) {
+                train_epoch_stochastic();
+            } else {
+                train_epoch_batched();
+            }
             running = finish_epoch(begin, epoch);
         }
         for (std::size_t lane = 0; lane < count; ++lane) {
@@ -138,27 +186,45 @@ private:
         }
     }
 
-    /// One pass over the rows in batches; leaves each lane's epoch error in error_.
-    void train_epoch() noexcept {
+    /// One epoch of stochastic descent; leaves each lane's epoch error in error_.
+    /// On entry layer 0's output for row 0 is in acts_ (from forward_input or from the
+    /// previous epoch's last update_input); on exit too.
+    void train_epoch_stochastic() noexcept {
         const std::size_t n_x = task_.sizes.front();
         const std::size_t n_y = task_.sizes.back();
-        GROKPROP_LANES
-        for (std::size_t lane = 0; lane < L; ++lane) {
-            error_[lane] = T(0);
+        clear_error();
+        for (std::size_t r = 0; r < task_.rows; ++r) {
+            forward_hidden_layers();
+            output_delta(task_.y + r * n_y);
+            backprop(/*update=*/true);
+            const std::size_t next = r + 1 < task_.rows ? r + 1 : 0;
+            update_input(task_.x + r * n_x, task_.x + next * n_x);
         }
+    }
+
+    /// One epoch of mini-batch descent (every row of a batch sees the same weights).
+    void train_epoch_batched() noexcept {
+        const std::size_t n_x = task_.sizes.front();
+        const std::size_t n_y = task_.sizes.back();
+        clear_error();
         for (std::size_t start = 0; start < task_.rows; start += task_.batch_size) {
             const std::size_t stop = std::min(start + task_.batch_size, task_.rows);
-            if (task_.batch_size == 1) {
-                evaluate(task_.x + start * n_x, task_.y + start * n_y);
-                step(task_.x + start * n_x);
-                continue;
-            }
             std::fill(sums_.begin(), sums_.end(), T(0));
             for (std::size_t r = start; r < stop; ++r) {
-                evaluate(task_.x + r * n_x, task_.y + r * n_y);
+                forward_input(task_.x + r * n_x);
+                forward_hidden_layers();
+                output_delta(task_.y + r * n_y);
+                backprop(/*update=*/false);
                 accumulate(task_.x + r * n_x);
             }
             step_average(static_cast<T>(stop - start));
+        }
+    }
+
+    void clear_error() noexcept {
+        GROKPROP_LANES
+        for (std::size_t lane = 0; lane < L; ++lane) {
+            error_[lane] = T(0);
         }
     }
 
@@ -192,164 +258,185 @@ private:
         return running;
     }
 
-    /// Forward and backward pass of one example in every lane: activations, deltas, and
-    /// the example's error added to error_.
-    void evaluate(const T* x, const T* y) noexcept {
+    /// relu after layer l (hidden layers only).
+    bool relu_after(std::size_t l) const noexcept { return task_.relu && l + 1 < layers_; }
+
+    /// Layer 0's output for data row x: z[j] = x[0] * W[0][j] + x[1] * W[1][j] + ... in
+    /// order (then relu), each j's sum in registers. The row is the same for every lane.
+    void forward_input(const T* x) noexcept {
+        const std::size_t n_in = task_.sizes[0];
+        const std::size_t n_out = task_.sizes[1];
+        const bool apply_relu = relu_after(0);
+        const T* GROKPROP_RESTRICT w = aligned(w_.data());
+        T* GROKPROP_RESTRICT z = aligned(acts_.data());
+        for (std::size_t j = 0; j < n_out; ++j) {
+            alignas(lane_bytes) T sum[L];
+            for (std::size_t k = 0; k < n_in; ++k) {
+                const T xk = x[k];
+                const T* GROKPROP_RESTRICT w_kj = aligned(w + (k * n_out + j) * L);
+                GROKPROP_LANES
+                for (std::size_t lane = 0; lane < L; ++lane) {
+                    sum[lane] = k == 0 ? xk * w_kj[lane] : sum[lane] + xk * w_kj[lane];
+                }
+            }
+            store_layer_output(sum, apply_relu, z + j * L);
+        }
+    }
+
+    /// Layers 1..L-1: z[j] = a[0] * W[0][j] + a[1] * W[1][j] + ... in order (then relu).
+    void forward_hidden_layers() noexcept {
         const std::vector<std::size_t>& n = task_.sizes;
-        const std::size_t last = layers_ - 1;
-        for (std::size_t l = 0; l < layers_; ++l) {
-            const bool apply_relu = task_.relu && l < last;
-            T* z = acts_.data() + aoff_[l] * L;
-            const T* w = w_.data() + woff_[l] * L;
-            if (l == 0) {
-                forward_layer<true>(x, w, n[0], n[1], apply_relu, z);
-            } else {
-                forward_layer<false>(acts_.data() + aoff_[l - 1] * L, w, n[l], n[l + 1],
-                                     apply_relu, z);
+        for (std::size_t l = 1; l < layers_; ++l) {
+            const std::size_t n_in = n[l];
+            const std::size_t n_out = n[l + 1];
+            const bool apply_relu = relu_after(l);
+            const T* GROKPROP_RESTRICT a = aligned(acts_.data() + aoff_[l - 1] * L);
+            const T* GROKPROP_RESTRICT w = aligned(w_.data() + woff_[l] * L);
+            T* GROKPROP_RESTRICT z = aligned(acts_.data() + aoff_[l] * L);
+            for (std::size_t j = 0; j < n_out; ++j) {
+                alignas(lane_bytes) T sum[L];
+                for (std::size_t k = 0; k < n_in; ++k) {
+                    const T* GROKPROP_RESTRICT a_k = aligned(a + k * L);
+                    const T* GROKPROP_RESTRICT w_kj = aligned(w + (k * n_out + j) * L);
+                    GROKPROP_LANES
+                    for (std::size_t lane = 0; lane < L; ++lane) {
+                        const T term = a_k[lane] * w_kj[lane];
+                        sum[lane] = k == 0 ? term : sum[lane] + term;
+                    }
+                }
+                store_layer_output(sum, apply_relu, z + j * L);
             }
         }
-        // output delta d = out - y and the example's error (0 + diff^2) + ...
-        const T* out = acts_.data() + aoff_[last] * L;
-        T* d = dels_.data() + aoff_[last] * L;
-        T example[L];
-        GROKPROP_LANES
-        for (std::size_t lane = 0; lane < L; ++lane) {
-            example[lane] = T(0);
-        }
-        for (std::size_t j = 0; j < n[layers_]; ++j) {
-            const T yj = y[j];
+    }
+
+    static void store_layer_output(const T* GROKPROP_RESTRICT sum, bool apply_relu,
+                                   T* GROKPROP_RESTRICT z_j) noexcept {
+        z_j = aligned(z_j);
+        if (apply_relu) {
             GROKPROP_LANES
             for (std::size_t lane = 0; lane < L; ++lane) {
-                const T diff = out[j * L + lane] - yj;
-                d[j * L + lane] = diff;
-                example[lane] += diff * diff;
+                z_j[lane] = relu(sum[lane]);
+            }
+        } else {
+            GROKPROP_LANES
+            for (std::size_t lane = 0; lane < L; ++lane) {
+                z_j[lane] = sum[lane];
+            }
+        }
+    }
+
+    /// Output delta d = out - y, and the example's error diff_0^2 + diff_1^2 + ... added
+    /// to error_.
+    void output_delta(const T* y) noexcept {
+        const std::size_t last = layers_ - 1;
+        const T* GROKPROP_RESTRICT out = aligned(acts_.data() + aoff_[last] * L);
+        T* GROKPROP_RESTRICT d = aligned(dels_.data() + aoff_[last] * L);
+        alignas(lane_bytes) T example[L];
+        for (std::size_t j = 0; j < task_.sizes[layers_]; ++j) {
+            const T yj = y[j];
+            const T* GROKPROP_RESTRICT out_j = aligned(out + j * L);
+            T* GROKPROP_RESTRICT d_j = aligned(d + j * L);
+            GROKPROP_LANES
+            for (std::size_t lane = 0; lane < L; ++lane) {
+                const T diff = out_j[lane] - yj;
+                d_j[lane] = diff;
+                example[lane] = j == 0 ? diff * diff : example[lane] + diff * diff;
             }
         }
         GROKPROP_LANES
         for (std::size_t lane = 0; lane < L; ++lane) {
             error_[lane] += example[lane];
         }
-        // hidden deltas, every one from the weights as they are before this step
-        for (std::size_t l = last; l > 0; --l) {
-            backprop_layer(dels_.data() + aoff_[l] * L, w_.data() + woff_[l] * L,
-                           acts_.data() + aoff_[l - 1] * L, n[l], n[l + 1],
-                           dels_.data() + aoff_[l - 1] * L);
-        }
     }
 
-    /// z[j] = sum_k a[k] * W[k][j] in order from 0 (then relu), every lane. With
-    /// `Broadcast` the input is a data row (one value for all lanes), else a lane array.
-    template <bool Broadcast>
-    static void forward_layer(const T* GROKPROP_RESTRICT a, const T* GROKPROP_RESTRICT w,
-                              std::size_t n_in, std::size_t n_out, bool apply_relu,
-                              T* GROKPROP_RESTRICT z) noexcept {
-        for (std::size_t j = 0; j < n_out; ++j) {
-            T sum[L];
-            GROKPROP_LANES
-            for (std::size_t lane = 0; lane < L; ++lane) {
-                sum[lane] = T(0);
-            }
-            for (std::size_t k = 0; k < n_in; ++k) {
-                const T* GROKPROP_RESTRICT w_kj = w + (k * n_out + j) * L;
-                if constexpr (Broadcast) {
-                    const T ak = a[k];
-                    GROKPROP_LANES
-                    for (std::size_t lane = 0; lane < L; ++lane) {
-                        sum[lane] += ak * w_kj[lane];
-                    }
-                } else {
-                    const T* GROKPROP_RESTRICT a_k = a + k * L;
-                    GROKPROP_LANES
-                    for (std::size_t lane = 0; lane < L; ++lane) {
-                        sum[lane] += a_k[lane] * w_kj[lane];
-                    }
-                }
-            }
-            T* GROKPROP_RESTRICT z_j = z + j * L;
-            if (apply_relu) {
-                GROKPROP_LANES
-                for (std::size_t lane = 0; lane < L; ++lane) {
-                    z_j[lane] = relu(sum[lane]);
-                }
-            } else {
-                GROKPROP_LANES
-                for (std::size_t lane = 0; lane < L; ++lane) {
-                    z_j[lane] = sum[lane];
-                }
-            }
-        }
-    }
-
-    /// d[k] = (sum_j d_next[j] * W[k][j] in order from 0) * relu'(a[k]), every lane.
-    void backprop_layer(const T* GROKPROP_RESTRICT d_next, const T* GROKPROP_RESTRICT w,
-                        const T* GROKPROP_RESTRICT a, std::size_t n_in, std::size_t n_out,
-                        T* GROKPROP_RESTRICT d) const noexcept {
-        for (std::size_t k = 0; k < n_in; ++k) {
-            T sum[L];
-            GROKPROP_LANES
-            for (std::size_t lane = 0; lane < L; ++lane) {
-                sum[lane] = T(0);
-            }
-            for (std::size_t j = 0; j < n_out; ++j) {
-                const T* GROKPROP_RESTRICT w_kj = w + (k * n_out + j) * L;
-                const T* GROKPROP_RESTRICT d_j = d_next + j * L;
-                GROKPROP_LANES
-                for (std::size_t lane = 0; lane < L; ++lane) {
-                    sum[lane] += d_j[lane] * w_kj[lane];
-                }
-            }
-            T* GROKPROP_RESTRICT d_k = d + k * L;
-            if (task_.relu) {
-                // relu' as a factor 1 or 0, then an unconditional multiply: written as
-                // sum * (a > 0 ? 1 : 0), GCC makes the multiply conditional, and with
-                // -ftrapping-math (the default) it will not vectorise that
-                const T* GROKPROP_RESTRICT a_k = a + k * L;
-                T factor[L];
-                GROKPROP_LANES
-                for (std::size_t lane = 0; lane < L; ++lane) {
-                    factor[lane] = relu_deriv(a_k[lane]);
-                }
-                GROKPROP_LANES
-                for (std::size_t lane = 0; lane < L; ++lane) {
-                    d_k[lane] = sum[lane] * factor[lane];
-                }
-            } else {
-                GROKPROP_LANES
-                for (std::size_t lane = 0; lane < L; ++lane) {
-                    d_k[lane] = sum[lane];
-                }
-            }
-        }
-    }
-
-    /// Stochastic step: W[l][k][j] -= alpha * (0 + a_l[k] * d_{l+1}[j]) (see subtract_outer).
-    void step(const T* x) noexcept {
+    /// Hidden deltas d_l = (d_{l+1} · W[l]^T) * relu'(a_l) for l = L-1 .. 1:
+    /// d_l[k] = d_{l+1}[0] * W[l][k][0] + d_{l+1}[1] * W[l][k][1] + ... in order.
+    /// With `update` (stochastic) each W[l][k][j] is updated right after the delta has
+    /// used it: W -= alpha * (a_l[k] * d_{l+1}[j]). Nothing later in the step reads W[l]
+    /// (d_{l-1} needs W[l-1]), so every delta still comes from the old weights.
+    void backprop(bool update) noexcept {
         const std::vector<std::size_t>& n = task_.sizes;
-        for (std::size_t l = 0; l < layers_; ++l) {
+        const T* GROKPROP_RESTRICT alpha = aligned(alpha_.data());
+        for (std::size_t l = layers_ - 1; l > 0; --l) {
             const std::size_t n_in = n[l];
             const std::size_t n_out = n[l + 1];
-            T* GROKPROP_RESTRICT w = w_.data() + woff_[l] * L;
-            const T* GROKPROP_RESTRICT d = dels_.data() + aoff_[l] * L;
-            const T* GROKPROP_RESTRICT a = l == 0 ? nullptr : acts_.data() + aoff_[l - 1] * L;
+            const T* GROKPROP_RESTRICT d_next = aligned(dels_.data() + aoff_[l] * L);
+            T* GROKPROP_RESTRICT w = aligned(w_.data() + woff_[l] * L);
+            const T* GROKPROP_RESTRICT a = aligned(acts_.data() + aoff_[l - 1] * L);
+            T* GROKPROP_RESTRICT d = aligned(dels_.data() + aoff_[l - 1] * L);
             for (std::size_t k = 0; k < n_in; ++k) {
+                const T* GROKPROP_RESTRICT a_k = aligned(a + k * L);
+                alignas(lane_bytes) T sum[L];
                 for (std::size_t j = 0; j < n_out; ++j) {
-                    T* GROKPROP_RESTRICT w_kj = w + (k * n_out + j) * L;
-                    const T* GROKPROP_RESTRICT d_j = d + j * L;
-                    if (l == 0) {
-                        const T ak = x[k];
+                    T* GROKPROP_RESTRICT w_kj = aligned(w + (k * n_out + j) * L);
+                    const T* GROKPROP_RESTRICT d_j = aligned(d_next + j * L);
+                    if (update) {
                         GROKPROP_LANES
                         for (std::size_t lane = 0; lane < L; ++lane) {
-                            w_kj[lane] -= alpha_[lane] * (T(0) + ak * d_j[lane]);
+                            const T old = w_kj[lane];
+                            const T term = d_j[lane] * old;
+                            sum[lane] = j == 0 ? term : sum[lane] + term;
+                            w_kj[lane] = old - alpha[lane] * (a_k[lane] * d_j[lane]);
                         }
                     } else {
-                        const T* GROKPROP_RESTRICT a_k = a + k * L;
                         GROKPROP_LANES
                         for (std::size_t lane = 0; lane < L; ++lane) {
-                            w_kj[lane] -= alpha_[lane] * (T(0) + a_k[lane] * d_j[lane]);
+                            const T term = d_j[lane] * w_kj[lane];
+                            sum[lane] = j == 0 ? term : sum[lane] + term;
                         }
                     }
                 }
+                T* GROKPROP_RESTRICT d_k = aligned(d + k * L);
+                if (task_.relu) {
+                    // relu' as a factor 1 or 0, then an unconditional multiply: written as
+                    // sum * (a > 0 ? 1 : 0), GCC makes the multiply conditional, and with
+                    // -ftrapping-math (the default) it will not vectorise that
+                    alignas(lane_bytes) T factor[L];
+                    GROKPROP_LANES
+                    for (std::size_t lane = 0; lane < L; ++lane) {
+                        factor[lane] = relu_deriv(a_k[lane]);
+                    }
+                    GROKPROP_LANES
+                    for (std::size_t lane = 0; lane < L; ++lane) {
+                        d_k[lane] = sum[lane] * factor[lane];
+                    }
+                } else {
+                    GROKPROP_LANES
+                    for (std::size_t lane = 0; lane < L; ++lane) {
+                        d_k[lane] = sum[lane];
+                    }
+                }
             }
+        }
+    }
+
+    /// Stochastic update of W[0] -= alpha * (x[k] * d_1[j]) for data row x, fused with
+    /// layer 0's forward pass of the next row x_next (the step after this one), which reads
+    /// exactly the weights just written: column j of W[0] is updated, then
+    /// z[j] = x_next[0] * W[0][j] + x_next[1] * W[1][j] + ... in order (then relu).
+    void update_input(const T* x, const T* x_next) noexcept {
+        const std::size_t n_in = task_.sizes[0];
+        const std::size_t n_out = task_.sizes[1];
+        const bool apply_relu = relu_after(0);
+        T* GROKPROP_RESTRICT w = aligned(w_.data());
+        const T* GROKPROP_RESTRICT d = aligned(dels_.data());
+        T* GROKPROP_RESTRICT z = aligned(acts_.data());
+        const T* GROKPROP_RESTRICT alpha = aligned(alpha_.data());
+        for (std::size_t j = 0; j < n_out; ++j) {
+            const T* GROKPROP_RESTRICT d_j = aligned(d + j * L);
+            alignas(lane_bytes) T sum[L];
+            for (std::size_t k = 0; k < n_in; ++k) {
+                const T xk = x[k];
+                const T next_k = x_next[k];
+                T* GROKPROP_RESTRICT w_kj = aligned(w + (k * n_out + j) * L);
+                GROKPROP_LANES
+                for (std::size_t lane = 0; lane < L; ++lane) {
+                    const T updated = w_kj[lane] - alpha[lane] * (xk * d_j[lane]);
+                    w_kj[lane] = updated;
+                    sum[lane] = k == 0 ? next_k * updated : sum[lane] + next_k * updated;
+                }
+            }
+            store_layer_output(sum, apply_relu, z + j * L);
         }
     }
 
@@ -357,23 +444,22 @@ private:
     void accumulate(const T* x) noexcept {
         const std::vector<std::size_t>& n = task_.sizes;
         for (std::size_t l = 0; l < layers_; ++l) {
-            const std::size_t n_in = n[l];
             const std::size_t n_out = n[l + 1];
-            T* GROKPROP_RESTRICT s = sums_.data() + woff_[l] * L;
-            const T* GROKPROP_RESTRICT d = dels_.data() + aoff_[l] * L;
-            const T* GROKPROP_RESTRICT a = l == 0 ? nullptr : acts_.data() + aoff_[l - 1] * L;
-            for (std::size_t k = 0; k < n_in; ++k) {
+            T* GROKPROP_RESTRICT s = aligned(sums_.data() + woff_[l] * L);
+            const T* GROKPROP_RESTRICT d = aligned(dels_.data() + aoff_[l] * L);
+            for (std::size_t k = 0; k < n[l]; ++k) {
                 for (std::size_t j = 0; j < n_out; ++j) {
-                    T* GROKPROP_RESTRICT s_kj = s + (k * n_out + j) * L;
-                    const T* GROKPROP_RESTRICT d_j = d + j * L;
+                    T* GROKPROP_RESTRICT s_kj = aligned(s + (k * n_out + j) * L);
+                    const T* GROKPROP_RESTRICT d_j = aligned(d + j * L);
                     if (l == 0) {
-                        const T ak = x[k];
+                        const T xk = x[k];
                         GROKPROP_LANES
                         for (std::size_t lane = 0; lane < L; ++lane) {
-                            s_kj[lane] += ak * d_j[lane];
+                            s_kj[lane] += xk * d_j[lane];
                         }
                     } else {
-                        const T* GROKPROP_RESTRICT a_k = a + k * L;
+                        const T* GROKPROP_RESTRICT a_k =
+                            aligned(acts_.data() + (aoff_[l - 1] + k) * L);
                         GROKPROP_LANES
                         for (std::size_t lane = 0; lane < L; ++lane) {
                             s_kj[lane] += a_k[lane] * d_j[lane];
@@ -387,12 +473,13 @@ private:
     /// Batch step: W -= alpha * (S / m) for every weight of every lane.
     void step_average(T m) noexcept {
         const std::size_t params = woff_[layers_];
+        const T* GROKPROP_RESTRICT alpha = aligned(alpha_.data());
         for (std::size_t i = 0; i < params; ++i) {
-            T* GROKPROP_RESTRICT w_i = w_.data() + i * L;
-            const T* GROKPROP_RESTRICT s_i = sums_.data() + i * L;
+            T* GROKPROP_RESTRICT w_i = aligned(w_.data() + i * L);
+            const T* GROKPROP_RESTRICT s_i = aligned(sums_.data() + i * L);
             GROKPROP_LANES
             for (std::size_t lane = 0; lane < L; ++lane) {
-                w_i[lane] -= alpha_[lane] * (s_i[lane] / m);
+                w_i[lane] -= alpha[lane] * (s_i[lane] / m);
             }
         }
     }
@@ -421,13 +508,15 @@ private:
     std::size_t layers_ = 0;
     std::vector<std::size_t> woff_;  // W[l] starts at woff_[l] (times L)
     std::vector<std::size_t> aoff_;  // a_{l+1} and d_{l+1} start at aoff_[l] (times L)
-    std::vector<T> w_;
-    std::vector<T> acts_;
-    std::vector<T> dels_;
-    std::vector<T> sums_;  // only when batch_size > 1
+    // lane arrays: every L-lane group starts on a multiple of L * sizeof(T) bytes
+    using LaneArray = std::vector<T, CacheLineAllocator<T>>;
+    LaneArray w_;
+    LaneArray acts_;
+    LaneArray dels_;
+    LaneArray sums_;        // only when batch_size > 1
+    LaneArray alpha_;       // each lane's learning rate
     std::vector<double> uniforms_;
     std::vector<std::uint32_t> scratch_;
-    T alpha_[L] = {};
     T error_[L] = {};
     T last_error_[L] = {};
     bool active_[L] = {};
