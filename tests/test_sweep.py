@@ -25,10 +25,14 @@ def sweeps(draw: st.DrawFn) -> dict:
     sizes = [draw(st.integers(1, 5)), *hidden, draw(st.integers(1, 3))]
     rows = draw(st.integers(1, 6))
     rng = np.random.RandomState(draw(st.integers(0, 2**31 - 1)))
+    if draw(st.booleans()):  # 0/1 data like the streetlights: exact zeros, signed-zero products
+        X, y = rng.randint(0, 2, (rows, sizes[0])), rng.randint(0, 2, (rows, sizes[-1]))
+    else:
+        X, y = rng.uniform(-1, 1, (rows, sizes[0])), rng.uniform(-1, 1, (rows, sizes[-1]))
     return {
         "sizes": sizes,
-        "X": rng.uniform(-1, 1, (rows, sizes[0])),
-        "y": rng.uniform(-1, 1, (rows, sizes[-1])),
+        "X": X,
+        "y": y,
         "seeds": draw(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=4)),
         # the large rates make some networks diverge next to ones that do not
         "alphas": draw(st.lists(st.sampled_from([0.003, 0.05, 0.3, 4.0]), min_size=1, max_size=3)),
@@ -240,3 +244,20 @@ def test_seed_forms() -> None:
     assert top.seeds.tolist() == [0, 2**32 - 1]
     assert top.weights is not None
     assert np.array_equal(top.weights[0][1], gp.Network([3, 4, 1], seed=2**32 - 1).weights[0])
+
+
+MT_SEEDS = [0, 1, 2, 3, 42, 12345, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 16, 113, 114, 500, 700])
+def test_cpp_mt19937_equals_numpy_random_state(count: int) -> None:
+    """The C++ book initialisation draws RandomState(seed).random_sample() bit for bit,
+    on the fast path (count <= 113: the first twist only) and the whole generator
+    (more numbers, several twists for count > 312)."""
+    from grokprop import _core
+
+    seeds = np.array([*MT_SEEDS, *np.random.RandomState(0).randint(0, 2**32, 27)], np.uint32)
+    got = _core.book_uniforms(seeds, count)
+    assert got.shape == (len(seeds), count)
+    for row, seed in zip(got, seeds):
+        assert np.array_equal(row, np.random.RandomState(int(seed)).random_sample(count))

@@ -7,7 +7,9 @@ C++ call with the GIL released, updating the caller's weight arrays in place.
 
 ``_core`` takes arrays exactly as given -- never converted or copied -- and checks
 them itself (dtype, shape, layout, writeable weights), so even a direct call cannot
-crash the interpreter. The methods here only forward: the Python layer has already
+crash the interpreter. :meth:`CppBackend.sweep` trains blocks of networks in lock-step
+(SIMD across networks, ``cpp/include/grokprop/sweep.hpp``) on several threads. The
+methods here only forward: the Python layer has already
 validated the arguments. Importing this module raises :class:`ImportError` when the
 extension was not built, which :mod:`grokprop.backends` reports as unavailable.
 """
@@ -21,7 +23,6 @@ from numpy.typing import NDArray
 
 from .. import _core
 from ._protocol import FloatArray, SweepArrays
-from .reference import sweep_one_by_one
 
 __all__ = ["CppBackend"]
 
@@ -84,6 +85,7 @@ class CppBackend:
         weights: bool,
         threads: int,
     ) -> SweepArrays:
-        return sweep_one_by_one(
-            self, sizes, X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights
+        final_errors, diverged, curve_rows, final_weights = _core.sweep(
+            list(sizes), X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights, threads
         )
+        return SweepArrays(final_errors, diverged, curve_rows, final_weights)
