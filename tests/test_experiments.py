@@ -121,15 +121,27 @@ def test_linear_vs_nonlinear_rows_are_the_networks_trained_alone(
 def test_without_relu_the_deep_network_is_no_better_than_least_squares(
     lvn: experiments.LinearVsNonlinearResult,
 ) -> None:
-    # a linear [3, 4, 1] computes X @ W0 @ W1: one linear map, so its error can never be
-    # below the least-squares error of a linear map from the inputs to the goals
+    # a linear [3, 4, 1] computes X @ W0 @ W1: one linear map, so with its final weights its
+    # error can never be below the least-squares error of a linear map from inputs to goals
     _, residual, _, _ = np.linalg.lstsq(X4.astype(float), Y4.astype(float), rcond=None)
     floor = float(residual[0])
     assert floor > 0.9  # the nonlinear streetlights have no good linear fit
+    for sizes in ([3, 4, 1], [3, 1]):
+        swept = gp.sweep(
+            sizes,
+            X4,
+            Y4,
+            seeds=range(300),
+            alphas=0.2,
+            epochs=60,
+            activation="linear",
+            weights=True,
+        )
+        assert swept.weights is not None
+        final = experiments.held_out_errors(swept.weights, X4, Y4, relu=False)
+        assert (final >= floor * (1 - 1e-9)).all(), sizes
     for label in ("[3, 4, 1] linear", "[3, 1] no hidden layer"):
-        row = lvn[label]
-        assert row.converged_fraction() == 0.0
-        assert (row.result.final_errors >= floor * (1 - 1e-9)).all(), label
+        assert lvn[label].converged_fraction() == 0.0
     relu = lvn["[3, 4, 1] relu"]
     assert relu.converged_fraction() > 0.2
     assert relu.converged_fraction() == np.mean(relu.result.final_errors < 1e-3)

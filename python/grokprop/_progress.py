@@ -11,7 +11,6 @@ far less than 1% of a run long enough to show a bar (benchmarks/test_bench_progr
 
 from __future__ import annotations
 
-import itertools
 import functools
 import itertools
 import sys
