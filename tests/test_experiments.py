@@ -254,6 +254,9 @@ def test_modes_book_start_is_the_chapter_network(modes_result: experiments.Modes
         assert np.array_equal(run.errors, history.errors)
         below = np.flatnonzero(history.errors < 1e-3)
         assert run.epochs_to_converge() == below[0] + 1
+    assert modes_result[6] is modes_result.runs[-1]
+    with pytest.raises(KeyError, match="no run of batch size 4"):
+        modes_result[4]
     assert [run.label for run in modes_result.runs] == [
         "stochastic",
         "mini-batch",

@@ -179,9 +179,19 @@ plot_option = click.option(
     default=None,
     help="Also draw a figure to this file (e.g. out.png; needs grokprop[plot]).",
 )
-seeds_option = click.option(
-    "--seeds", "n_seeds", type=click.IntRange(min=1), help="How many seeds (networks per kind)."
-)
+
+
+def seeds_option(default: int) -> Callable[[F], F]:
+    return click.option(
+        "--seeds",
+        "n_seeds",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help="How many seeds (networks of each kind).",
+    )
+
+
 first_seed_option = click.option(
     "--first-seed", default=0, show_default=True, help="Seeds run from this one upwards."
 )
@@ -232,7 +242,7 @@ def pressure(data: str, at: str, alpha: float, epochs: int, backend: str | None)
 
 
 @main.command(name="linear-vs-nonlinear")
-@seeds_option
+@seeds_option(10_000)
 @first_seed_option
 @click.option("--alpha", default=0.2, show_default=True, help="Learning rate.")
 @click.option("--epochs", default=60, show_default=True, help="Epochs per network.")
@@ -242,7 +252,7 @@ def pressure(data: str, at: str, alpha: float, epochs: int, backend: str | None)
 @plot_option
 @_user_errors_as_click
 def linear_vs_nonlinear(
-    n_seeds: int | None,
+    n_seeds: int,
     first_seed: int,
     alpha: float,
     epochs: int,
@@ -253,7 +263,7 @@ def linear_vs_nonlinear(
 ) -> None:
     """[3,4,1] with and without relu, and [3,1], on the nonlinear streetlights (program 7)."""
     result = experiments.linear_vs_nonlinear(
-        n_seeds or 10_000,
+        n_seeds,
         first_seed=first_seed,
         alpha=alpha,
         epochs=epochs,
@@ -265,7 +275,7 @@ def linear_vs_nonlinear(
 
 
 @main.command()
-@seeds_option
+@seeds_option(10_000)
 @first_seed_option
 @click.option(
     "--train-rows", default=2, show_default=True, help="Train on this many first streetlights."
@@ -277,7 +287,7 @@ def linear_vs_nonlinear(
 @plot_option
 @_user_errors_as_click
 def overfit(
-    n_seeds: int | None,
+    n_seeds: int,
     first_seed: int,
     train_rows: int,
     alpha: float,
@@ -288,7 +298,7 @@ def overfit(
 ) -> None:
     """Train on the first two streetlights only; score on the rest (memorize vs generalize)."""
     result = experiments.overfit(
-        n_seeds or 10_000,
+        n_seeds,
         first_seed=first_seed,
         train_rows=train_rows,
         alpha=alpha,
@@ -307,7 +317,7 @@ def overfit(
     show_default=True,
     help="Comma-separated batch sizes; 1 = stochastic, 'full' = the whole dataset.",
 )
-@seeds_option
+@seeds_option(1000)
 @first_seed_option
 @click.option(
     "--alpha", type=float, default=None, help="Learning rate (default: 0.1 linear, 0.2 nonlinear)."
@@ -320,7 +330,7 @@ def overfit(
 def modes(
     data: str,
     batch_sizes: str,
-    n_seeds: int | None,
+    n_seeds: int,
     first_seed: int,
     alpha: float | None,
     epochs: int,
@@ -333,7 +343,7 @@ def modes(
     result = experiments.modes(
         data,  # type: ignore[arg-type]
         batch_sizes=sizes,
-        n_seeds=n_seeds or 1000,
+        n_seeds=n_seeds,
         first_seed=first_seed,
         alpha=alpha,
         epochs=epochs,

@@ -43,6 +43,7 @@ __all__ = [
     "OverfitResult",
     "OverfitRow",
     "PressureResult",
+    "held_out_errors",
     "linear_vs_nonlinear",
     "modes",
     "overfit",
@@ -69,7 +70,7 @@ def _columns(
     """
     n = len(rows[0])
     widths = [max(len(row[i]) for row in rows) for i in range(n)]
-    for _label_text, cells in footer:  # widen the last columns for footer cells if needed
+    for _, cells in footer:  # widen the last columns for footer cells if needed
         for i, cell in zip(range(n - len(cells), n), cells):
             widths[i] = max(widths[i], len(cell))
 
@@ -94,7 +95,7 @@ def _percent(fraction: float) -> str:
     return f"{100 * fraction:.2f}%"
 
 
-def _worst_first(errors: FloatArray) -> NDArray[np.float64]:
+def _nan_as_inf(errors: FloatArray) -> NDArray[np.float64]:
     """Final errors with a diverged network's NaN counted as inf (infinitely bad)."""
     values = np.asarray(errors, dtype=np.float64)
     return np.where(np.isnan(values), np.inf, values)
@@ -103,11 +104,18 @@ def _worst_first(errors: FloatArray) -> NDArray[np.float64]:
 def _order_statistics(errors: ArrayLike, quantiles: Sequence[float]) -> NDArray[np.float64]:
     """Quantiles as values of the data (the lower one at a tie, no interpolation), so that a
     diverged network's inf stays inf instead of turning into NaN."""
-    return np.quantile(_worst_first(np.asarray(errors)), quantiles, method="lower")
+    return np.quantile(_nan_as_inf(np.asarray(errors)), quantiles, method="lower")
 
 
 def _quantiles(errors: FloatArray) -> list[str]:
     return [_g(q) for q in _order_statistics(errors, QUANTILES)]
+
+
+def _by_label(rows: Sequence[Any], label: str) -> Any:
+    for row in rows:
+        if row.label == label:
+            return row
+    raise KeyError(f"no row {label!r}; rows are {[row.label for row in rows]}")
 
 
 def _label(sizes: Sequence[int], activation: str) -> str:
@@ -217,8 +225,10 @@ def pressure(
     The network is trained from ``start`` (the chapter's ``[0.5, 0.48, -0.7]``) for
     ``epochs`` epochs of stochastic descent with ``alpha`` (the chapter's program 2).
     """
+    if at not in ("book", "start", "trained"):
+        raise ValueError(f"at must be 'book', 'start' or 'trained', got {at!r}")
     X_int, y_int = datasets.streetlights(data)
-    net = Network(weights=start)
+    net = Network(weights=start, activation="linear")
     X = X_int.astype(net.dtype)
     goals = y_int[:, 0].astype(net.dtype)
     start_weights = net.weights[0][:, 0].copy()
@@ -230,11 +240,9 @@ def pressure(
         where = f"a prediction of {_g(halfway)} for every example (the chapter's table)"
     elif at == "start":
         predictions, where = before, f"the starting weights {start_weights.tolist()}"
-    elif at == "trained":
+    else:
         predictions = net.predict(X, backend=backend)[:, 0]
         where = f"the weights after {epochs} epochs of training"
-    else:
-        raise ValueError(f"at must be 'book', 'start' or 'trained', got {at!r}")
     pushes = -(X * (predictions - goals)[:, None])
     return PressureResult(
         X=X,
@@ -281,10 +289,8 @@ class LinearVsNonlinearResult:
     """Wall time of the sweeps (all rows)."""
 
     def __getitem__(self, label: str) -> ConvergenceRow:
-        for row in self.rows:
-            if row.label == label:
-                return row
-        raise KeyError(f"no row {label!r}; rows are {[r.label for r in self.rows]}")
+        row: ConvergenceRow = _by_label(self.rows, label)
+        return row
 
     def table(self) -> str:
         first = self.rows[0].result
@@ -444,22 +450,21 @@ class OverfitResult:
 
     rows: list[OverfitRow]
     train_rows: int
+    unseen_rows: int
     seeds: range
     alpha: float
     epochs: int
     threshold: float
 
     def __getitem__(self, label: str) -> OverfitRow:
-        for row in self.rows:
-            if row.label == label:
-                return row
-        raise KeyError(f"no row {label!r}; rows are {[r.label for r in self.rows]}")
+        row: OverfitRow = _by_label(self.rows, label)
+        return row
 
     def table(self) -> str:
         head = [
             (
                 f"Overfitting: trained on the first {self.train_rows} streetlights only, scored on "
-                f"the other {6 - self.train_rows}."
+                f"the other {self.unseen_rows}."
             ),
             (
                 f"{len(self.seeds)} seeds ({_seed_span(self.seeds)}), alpha {self.alpha:g}, "
@@ -501,7 +506,7 @@ class OverfitResult:
             errors[f"{row.label}: error on the {self.train_rows} trained rows"] = (
                 row.result.final_errors
             )
-            errors[f"{row.label}: error on the {6 - self.train_rows} unseen rows"] = row.held_out
+            errors[f"{row.label}: error on the {self.unseen_rows} unseen rows"] = row.held_out
         convergence_histogram(
             errors,
             path=path,
@@ -552,7 +557,7 @@ def overfit(
         )
         unseen = np.where(result.diverged, np.inf, unseen)
         rows.append(OverfitRow(_label(sizes, activation), result, unseen))
-    return OverfitResult(rows, train_rows, seeds, alpha, epochs, threshold)
+    return OverfitResult(rows, train_rows, len(X) - train_rows, seeds, alpha, epochs, threshold)
 
 
 # -- program 8: stochastic, mini-batch and full gradient descent ---------------------------------
@@ -596,11 +601,14 @@ class ModesResult:
     epochs: int
     threshold: float
 
-    def __getitem__(self, label: str) -> ModeRun:
+    def __getitem__(self, batch_size: int) -> ModeRun:
+        """The run with this batch size (labels repeat: several sizes are mini-batch)."""
         for run in self.runs:
-            if run.label == label:
+            if run.batch_size == batch_size:
                 return run
-        raise KeyError(f"no mode {label!r}; modes are {[r.label for r in self.runs]}")
+        raise KeyError(
+            f"no run of batch size {batch_size}; sizes are {[r.batch_size for r in self.runs]}"
+        )
 
     def table(self) -> str:
         n_seeds = len(self.runs[0].seeds)
