@@ -6,9 +6,26 @@
 // operation of train.hpp's loop becomes a loop over the L lanes of one block -- fixed
 // length, unit stride, no dependency between lanes -- which the compiler turns into SIMD
 // instructions at any ISA. Within a lane the operations and their order are exactly those
-// of SPEC §3 (sequential sums from zero, products and sums rounded separately, relu' a
-// multiply by 1 or 0), so every network's results equal the reference bit for bit.
+// of SPEC §3 (sequential sums in increasing index order, products and sums rounded
+// separately, relu' a multiply by 1 or 0), so every network's results equal the reference
+// bit for bit.
 // The data X, Y are shared by all networks: their entries are scalars broadcast to lanes.
+//
+// Two differences from train.hpp, neither of which changes a result bit:
+// * Sums start from their first term instead of from 0 (0 + t == t except that -0 becomes
+//   +0). So a value here can differ from the reference's only in the sign of a zero, and
+//   that never propagates: +, -, * and / m of operands that are equal up to the sign of
+//   zeros give results equal up to the sign of zeros, comparisons (relu, relu') treat
+//   -0 and +0 alike, and an error is a sum of squares (never -0). What is left are the
+//   weights: W - q with q = -0 or +0 gives W back unless W is -0 itself, and a weight is
+//   never -0 -- the book initialisation 2u - 1 (u in [0, 1)) is never -0, and W - q is -0
+//   only if W is -0 (in round-to-nearest an exact cancellation gives +0). This needs book-
+//   initialised weights, which a sweep always has. The hypothesis tests of tests/
+//   test_sweep.py check it on 0/1 data, where signed-zero products are common.
+// * Work is fused where the order contract allows (stochastic mode): the backprop of a
+//   hidden layer updates W[l] right after reading it (no later part of the step reads
+//   W[l]); the update of W[0] computes, column by column, layer 0 of the next row from the
+//   weights it has just written. Fewer loads, the same operations in the same order.
 //
 // Divergence: a network whose epoch error is not finite stops there -- its lane keeps
 // computing (harmlessly: nothing is read from it), but its curve, final error and weights
@@ -20,8 +37,10 @@
 // LockstepSweep per thread.
 //
 // Per-ISA builds (runtime dispatch): compile a translation unit with the target's flags
-// and instantiate run_sweep<T, L, Tag> with a tag type of its own (see mt19937.hpp for why
-// the tag matters); choose L so a lane loop fills a few of that ISA's vector registers.
+// and instantiate make_sweeps / run_sweeps<T, L, Tag> with a tag type of its own (see
+// mt19937.hpp for why the tag matters); choose L so a lane loop fills several of that
+// ISA's vector registers (L * sizeof(T) = 8 vectors measured best: 128 bytes at SSE2,
+// 256 at AVX2 and AVX-512).
 #pragma once
 
 #include <algorithm>
