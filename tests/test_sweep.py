@@ -250,14 +250,18 @@ MT_SEEDS = [0, 1, 2, 3, 42, 12345, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1]
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 16, 113, 114, 500, 700])
-def test_cpp_mt19937_equals_numpy_random_state(count: int) -> None:
-    """The C++ book initialisation draws RandomState(seed).random_sample() bit for bit,
-    on the fast path (count <= 113: the first twist only) and the whole generator
+@pytest.mark.parametrize("implementation", ["cpp", "numba"])
+def test_mt19937_equals_numpy_random_state(implementation: str, count: int) -> None:
+    """The compiled book initialisations draw RandomState(seed).random_sample() bit for
+    bit, on the fast path (count <= 113: the first twist only) and the whole generator
     (more numbers, several twists for count > 312)."""
-    from grokprop import _core
+    if implementation == "cpp":
+        from grokprop._core import book_uniforms
+    else:
+        from grokprop.backends.numba_sweep import book_uniforms
 
     seeds = np.array([*MT_SEEDS, *np.random.RandomState(0).randint(0, 2**32, 27)], np.uint32)
-    got = _core.book_uniforms(seeds, count)
+    got = book_uniforms(seeds, count)
     assert got.shape == (len(seeds), count)
     for row, seed in zip(got, seeds):
         assert np.array_equal(row, np.random.RandomState(int(seed)).random_sample(count))
