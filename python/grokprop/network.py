@@ -208,7 +208,8 @@ class Network:
         args = self._fit_args(X, y, alpha, epochs, batch_size)
         saved = self._snapshot()
         errors = self._train(engine, args)
-        if len(errors) < args.epochs or not _all_finite(self._weights):
+        # the loop stops after a non-finite epoch error -- which may be the last epoch's
+        if not np.isfinite(errors).all() or not _all_finite(self._weights):
             self._restore(saved)
             raise DivergenceError(len(errors) - 1, float(errors[-1]))
         return History(errors, args.alpha, args.epochs, args.batch_size, engine.name)
