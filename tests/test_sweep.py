@@ -128,22 +128,31 @@ def test_compiled_sweeps_equal_the_reference_sweep(problem: dict, threads: int) 
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_book_network_sweep_matches_fit(backend: str, dtype: str) -> None:
-    """The chapter's network over many seeds (a few lane blocks and a ragged last one)."""
+@pytest.mark.parametrize(
+    ("sizes", "kind", "alpha"),
+    [([3, 4, 1], "nonlinear", 0.2), ([3, 1], "linear", 0.1)],
+    ids=["first-deep-network", "single-layer"],
+)
+def test_chapter_networks_sweep_matches_fit(
+    backend: str, dtype: str, sizes: list[int], kind: str, alpha: float
+) -> None:
+    """The chapter's networks (compiled with fixed sizes in C++) over many seeds: several
+    lane blocks and a ragged last one."""
+    X, y = gp.datasets.streetlights(kind)  # type: ignore[arg-type]
     seeds = list(range(37))
     result = gp.sweep(
-        [3, 4, 1], X_NL, Y_NL, seeds=seeds, alphas=0.2, epochs=60, dtype=dtype,
+        sizes, X, y, seeds=seeds, alphas=alpha, epochs=60, dtype=dtype,
         backend=backend, curves=True, weights=True,
     )  # fmt: skip
     assert result.curves is not None and result.weights is not None
     for i, seed in enumerate(seeds):
-        net = gp.Network([3, 4, 1], seed=seed, dtype=dtype)
-        history = net.fit(X_NL, Y_NL, alpha=0.2, epochs=60, backend="numpy")
+        net = gp.Network(sizes, seed=seed, dtype=dtype)
+        history = net.fit(X, y, alpha=alpha, epochs=60, backend="numpy")
         assert not result.diverged[i]
         assert result.final_errors[i] == history.errors[-1]
         assert np.array_equal(result.curves[i], history.errors)
         assert all(np.array_equal(s[i], w) for s, w in zip(result.weights, net.weights))
-    if dtype == "float64":  # seed 1 is the book's network: SPEC §4 program 5
+    if dtype == "float64" and kind == "nonlinear":  # seed 1: SPEC §4 program 5
         assert f"{result.curves[1][59]:.12g}" == "1.50556226651e-05"
 
 
@@ -165,6 +174,25 @@ def test_diverged_networks_stop_and_others_go_on(backend: str) -> None:
                 X_NL, Y_NL, alpha=alphas[i % 3], epochs=60, backend="numpy"
             )
     assert not result.converged(1e-3)[result.diverged].any()
+
+
+def test_divergence_in_the_last_epoch_counts(backend: str) -> None:
+    """The error becomes inf in the last epoch while the weights stay finite (found by
+    hypothesis): the sweep marks the network diverged, and Network.fit raises."""
+    X = np.array([[0, 1], [1, 0], [1, 1], [1, 1], [1, 1], [1, 0]])
+    y = np.array([[0], [1], [0], [0], [0], [0]])
+    args = {"activation": "linear", "dtype": "float32"}
+    result = gp.sweep(
+        [2, 3, 1], X, y, seeds=134, alphas=4.0, epochs=5, batch_size=None, backend=backend,
+        curves=True, weights=True, **args,
+    )  # fmt: skip
+    assert result.curves is not None and result.weights is not None
+    assert np.isfinite(result.curves[0, :4]).all() and np.isinf(result.curves[0, 4])
+    assert all(np.isfinite(w).all() for w in result.weights)
+    assert result.diverged.tolist() == [True]
+    net = gp.Network([2, 3, 1], seed=134, **args)
+    with pytest.raises(gp.DivergenceError, match="epoch 4"):
+        net.fit(X, y, alpha=4.0, epochs=5, batch_size=None, backend=backend)
 
 
 @pytest.mark.parametrize("backend_name", COMPILED)
@@ -250,14 +278,18 @@ MT_SEEDS = [0, 1, 2, 3, 42, 12345, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1]
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 16, 113, 114, 500, 700])
-def test_cpp_mt19937_equals_numpy_random_state(count: int) -> None:
-    """The C++ book initialisation draws RandomState(seed).random_sample() bit for bit,
-    on the fast path (count <= 113: the first twist only) and the whole generator
+@pytest.mark.parametrize("implementation", ["cpp", "numba"])
+def test_mt19937_equals_numpy_random_state(implementation: str, count: int) -> None:
+    """The compiled book initialisations draw RandomState(seed).random_sample() bit for
+    bit, on the fast path (count <= 113: the first twist only) and the whole generator
     (more numbers, several twists for count > 312)."""
-    from grokprop import _core
+    if implementation == "cpp":
+        from grokprop._core import book_uniforms
+    else:
+        from grokprop.backends.numba_sweep import book_uniforms
 
     seeds = np.array([*MT_SEEDS, *np.random.RandomState(0).randint(0, 2**32, 27)], np.uint32)
-    got = _core.book_uniforms(seeds, count)
+    got = book_uniforms(seeds, count)
     assert got.shape == (len(seeds), count)
     for row, seed in zip(got, seeds):
         assert np.array_equal(row, np.random.RandomState(int(seed)).random_sample(count))

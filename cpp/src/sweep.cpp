@@ -86,12 +86,12 @@ py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
         }
         weights = std::move(layers);
     }
-    constexpr std::size_t lanes = sweep_lanes<T>;
-    auto sweeps = make_sweeps<T, lanes>(task, threads);
-    {
+    with_sizes(task.sizes, [&](auto tag) {
+        using Sizes = typename decltype(tag)::type;
+        auto sweeps = make_sweeps<T, sweep_lanes<T>, Sizes>(task, threads);  // allocates
         py::gil_scoped_release release;
         run_sweeps(sweeps, task);
-    }
+    });
     return py::make_tuple(std::move(final_errors), std::move(diverged), std::move(curves),
                           std::move(weights));
 }

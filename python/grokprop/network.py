@@ -240,7 +240,8 @@ class Network:
                 args.epochs,
                 desc=f"fit {list(self._sizes)}",
             )
-        if len(errors) < args.epochs or not _all_finite(self._weights):
+        # the loop stops after a non-finite epoch error -- which may be the last epoch's
+        if not np.isfinite(errors).all() or not _all_finite(self._weights):
             self._restore(saved)
             raise DivergenceError(len(errors) - 1, float(errors[-1]))
         return History(errors, args.alpha, args.epochs, args.batch_size, engine.name)

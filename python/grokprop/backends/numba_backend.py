@@ -37,7 +37,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._protocol import FloatArray, SweepArrays
-from .reference import sweep_one_by_one
 
 __all__ = ["CACHE", "CACHE_ENV_VAR", "NumbaBackend", "cache_enabled"]
 
@@ -415,6 +414,6 @@ class NumbaBackend:
         weights: bool,
         threads: int,
     ) -> SweepArrays:
-        return sweep_one_by_one(
-            self, sizes, X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights
-        )
+        from .numba_sweep import sweep  # imported (and compiled) on first use only
+
+        return sweep(sizes, X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights, threads)

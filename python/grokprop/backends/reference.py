@@ -191,7 +191,9 @@ def sweep_one_by_one(
         errors = backend.train(net_weights, X, Y, float(alpha), epochs, batch_size, relu)
         if len(errors):
             final_errors[i] = errors[-1]
-        diverged[i] = len(errors) < epochs or not all(np.isfinite(w).all() for w in net_weights)
+        diverged[i] = not np.isfinite(errors).all() or not all(
+            np.isfinite(w).all() for w in net_weights
+        )
         if curve_rows is not None:
             curve_rows[i, : len(errors)] = errors
         if final_weights is not None:
