@@ -47,6 +47,7 @@ KINDS = {
     "NDArray": "array",
     "Sequence": "sequence",
     "list": "list",
+    "tuple": "tuple",
     "bool": "bool",
     "float": "float",
     "SupportsFloat": "float",

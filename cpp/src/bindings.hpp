@@ -19,6 +19,9 @@ void register_primitives(py::module_& m);
 /// train: the fused loop.
 void register_train(py::module_& m);
 
+/// sweep: many networks in lock-step; book_uniforms: the book initialisation's numbers.
+void register_sweep(py::module_& m);
+
 /// Calls f(float{}) or f(double{}) for the call's dtype; f reads the type as decltype(arg).
 template <class F>
 decltype(auto) dispatch(FloatType type, F&& f) {

@@ -7,7 +7,7 @@ reference), ``numba`` (JIT) and ``cpp`` (pybind11). See :func:`set_backend`,
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, experiments
 from ._version import __version__
 from .backends import (
     available_backends,
@@ -18,6 +18,7 @@ from .backends import (
 )
 from .errors import BackendUnavailableError, DivergenceError
 from .network import History, Network, StepTrace
+from .sweep import SweepResult, sweep
 from .verify import VerifyReport, verify
 
 __all__ = [
@@ -26,13 +27,16 @@ __all__ = [
     "History",
     "Network",
     "StepTrace",
+    "SweepResult",
     "VerifyReport",
     "__version__",
     "available_backends",
     "backend_status",
     "datasets",
+    "experiments",
     "get_backend",
     "set_backend",
+    "sweep",
     "use_backend",
     "verify",
 ]

@@ -55,3 +55,25 @@ def train(
     Returns the per-epoch errors; stops after the first epoch whose error is not
     finite (the array is then shorter than ``epochs``).
     """
+
+def sweep(
+    sizes: Sequence[int],
+    X: _FloatArray,
+    Y: _FloatArray,
+    seeds: NDArray[np.uint32],
+    alphas: NDArray[np.float64],
+    epochs: int,
+    batch_size: int,
+    relu: bool,
+    curves: bool,
+    weights: bool,
+    threads: int,
+) -> tuple[_FloatArray, NDArray[np.bool_], _FloatArray | None, list[_FloatArray] | None]:
+    """Train network ``i`` from the book initialisation of ``seeds[i]`` with ``alphas[i]``.
+
+    All networks of one shape train in lock-step on up to ``threads`` threads with the
+    GIL released. Returns ``(final_errors, diverged, curves or None, weights or None)``.
+    """
+
+def book_uniforms(seeds: NDArray[np.uint32], count: int) -> NDArray[np.float64]:
+    """Row ``i`` is ``numpy.random.RandomState(seeds[i]).random_sample(count)``."""

@@ -125,3 +125,54 @@ def check_batch_size(batch_size: Any, n_rows: int) -> int:
             f"full-batch, got {size}"
         )
     return size
+
+
+# -- sweeps (grokprop.sweep) ---------------------------------------------------------------
+
+SEED_MAX = 2**32 - 1
+"""The largest seed ``numpy.random.RandomState(seed)`` accepts."""
+
+
+def check_seeds(seeds: Any) -> NDArray[np.int64]:
+    """One seed or an iterable of them: integers in ``[0, 2**32 - 1]``, as a 1-D array."""
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        seeds = [seeds]
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be an integer or an iterable of integers, got {seeds!r}")
+    array = seeds if isinstance(seeds, np.ndarray) else np.asarray(list(seeds))
+    if array.ndim != 1:
+        raise ValueError(f"seeds must be one integer or a 1-D sequence, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError("seeds must hold at least one seed")
+    if array.dtype.kind == "O":  # Python ints beyond int64, or mixed objects: one by one
+        array = np.asarray([check_int(s, f"seeds[{i}]", minimum=0) for i, s in enumerate(array)])
+        if array.dtype.kind == "O":
+            raise ValueError(f"seeds must be integers in [0, 2**32 - 1], got {max(array)}")
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"seeds must be integers, got dtype {array.dtype.name}")
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high > SEED_MAX:
+        bad = low if low < 0 else high
+        raise ValueError(f"seeds must be integers in [0, 2**32 - 1], got {bad}")
+    return array.astype(np.int64)
+
+
+def check_alphas(alphas: Any, dtype: np.dtype[np.floating]) -> NDArray[np.float64]:
+    """One learning rate or an iterable of them, each finite and > 0 (also in ``dtype``)."""
+    if isinstance(alphas, (str, bytes)):
+        raise TypeError(f"alphas must be a real number > 0 or an iterable of them, got {alphas!r}")
+    values = list(alphas) if hasattr(alphas, "__iter__") else [alphas]
+    if not values:
+        raise ValueError("alphas must hold at least one learning rate")
+    checked = []
+    for i, alpha in enumerate(values):
+        try:
+            value = check_alpha(alpha)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"alphas[{i}]: {exc}") from None
+        with np.errstate(over="ignore"):  # overflow to inf is what is checked here
+            rounded = dtype.type(value)
+        if not (np.isfinite(rounded) and rounded > 0):
+            raise ValueError(f"alphas[{i}] must stay finite and > 0 as {dtype.name}, got {alpha!r}")
+        checked.append(value)
+    return np.asarray(checked, dtype=np.float64)

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 import click
 import numpy as np
 
-from . import datasets
+from . import datasets, experiments
 from ._version import __version__
 from .backends import BACKEND_NAMES, backend_status, get_backend, use_backend
 from .chapter6 import run_all
-from .errors import BackendUnavailableError
+from .errors import BackendUnavailableError, DivergenceError
 from .network import Network
 from .verify import verify
 
@@ -28,7 +28,7 @@ def _user_errors_as_click(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ValueError, TypeError, BackendUnavailableError) as exc:
+        except (ValueError, TypeError, BackendUnavailableError, DivergenceError) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -175,3 +175,186 @@ def backends() -> None:
     for name, reason in backend_status().items():
         click.echo(f"{name:<6} {'available' if reason is None else 'unavailable: ' + reason}")
     click.echo(f"selected: {get_backend()}")
+
+
+# -- the chapter's experiments (grokprop.experiments) -------------------------------------------
+
+plot_option = click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also draw a figure to this file (e.g. out.png; needs grokprop[plot]).",
+)
+
+
+def seeds_option(default: int) -> Callable[[F], F]:
+    return click.option(
+        "--seeds",
+        "n_seeds",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help="How many seeds (networks of each kind).",
+    )
+
+
+first_seed_option = click.option(
+    "--first-seed", default=0, show_default=True, help="Seeds run from this one upwards."
+)
+threshold_option = click.option(
+    "--threshold",
+    default=experiments.CONVERGED,
+    show_default=True,
+    help="Converged / memorized means an error below this.",
+)
+data_option = click.option(
+    "--data",
+    type=click.Choice(["linear", "nonlinear"]),
+    default="linear",
+    show_default=True,
+    help="The six streetlights (linear) or the four nonlinear ones.",
+)
+
+
+def _show(result: Any, plot_path: str | None) -> None:
+    """Print a result's table; draw its figure when asked (a clear message without matplotlib)."""
+    click.echo(result.table())
+    if plot_path is not None:
+        try:
+            result.plot(plot_path)
+        except ImportError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"\nfigure written to {plot_path}")
+
+
+@main.command()
+@data_option
+@click.option(
+    "--at",
+    type=click.Choice(["book", "start", "trained"]),
+    default="book",
+    show_default=True,
+    help="Predictions to evaluate the pressure at: halfway between the goals (the chapter's "
+    "table), the starting weights, or the trained weights.",
+)
+@click.option("--alpha", default=0.1, show_default=True, help="Learning rate of the training.")
+@click.option("--epochs", default=40, show_default=True, help="Epochs of the training.")
+@backend_option
+@_user_errors_as_click
+def pressure(data: str, at: str, alpha: float, epochs: int, backend: str | None) -> None:
+    """The weight-pressure table: which way each example pushes each weight (program 6)."""
+    result = experiments.pressure(data, at=at, alpha=alpha, epochs=epochs, backend=backend)  # type: ignore[arg-type]
+    click.echo(result.table())
+
+
+@main.command(name="linear-vs-nonlinear")
+@seeds_option(10_000)
+@first_seed_option
+@click.option("--alpha", default=0.2, show_default=True, help="Learning rate.")
+@click.option("--epochs", default=60, show_default=True, help="Epochs per network.")
+@click.option("--hidden", default=4, show_default=True, help="Hidden layer size.")
+@threshold_option
+@backend_option
+@plot_option
+@_user_errors_as_click
+def linear_vs_nonlinear(
+    n_seeds: int,
+    first_seed: int,
+    alpha: float,
+    epochs: int,
+    hidden: int,
+    threshold: float,
+    backend: str | None,
+    plot_path: str | None,
+) -> None:
+    """[3,4,1] with and without relu, and [3,1], on the nonlinear streetlights (program 7)."""
+    result = experiments.linear_vs_nonlinear(
+        n_seeds,
+        first_seed=first_seed,
+        alpha=alpha,
+        epochs=epochs,
+        hidden=hidden,
+        threshold=threshold,
+        backend=backend,
+    )
+    _show(result, plot_path)
+
+
+@main.command()
+@seeds_option(10_000)
+@first_seed_option
+@click.option(
+    "--train-rows", default=2, show_default=True, help="Train on this many first streetlights."
+)
+@click.option("--alpha", default=0.1, show_default=True, help="Learning rate.")
+@click.option("--epochs", default=100, show_default=True, help="Epochs per network.")
+@threshold_option
+@backend_option
+@plot_option
+@_user_errors_as_click
+def overfit(
+    n_seeds: int,
+    first_seed: int,
+    train_rows: int,
+    alpha: float,
+    epochs: int,
+    threshold: float,
+    backend: str | None,
+    plot_path: str | None,
+) -> None:
+    """Train on the first two streetlights only; score on the rest (memorize vs generalize)."""
+    result = experiments.overfit(
+        n_seeds,
+        first_seed=first_seed,
+        train_rows=train_rows,
+        alpha=alpha,
+        epochs=epochs,
+        threshold=threshold,
+        backend=backend,
+    )
+    _show(result, plot_path)
+
+
+@main.command()
+@data_option
+@click.option(
+    "--batch-sizes",
+    default="1,2,3,full",
+    show_default=True,
+    help="Comma-separated batch sizes; 1 = stochastic, 'full' = the whole dataset.",
+)
+@seeds_option(1000)
+@first_seed_option
+@click.option(
+    "--alpha", type=float, default=None, help="Learning rate (default: 0.1 linear, 0.2 nonlinear)."
+)
+@click.option("--epochs", default=1000, show_default=True, help="Epochs per run.")
+@threshold_option
+@backend_option
+@plot_option
+@_user_errors_as_click
+def modes(
+    data: str,
+    batch_sizes: str,
+    n_seeds: int,
+    first_seed: int,
+    alpha: float | None,
+    epochs: int,
+    threshold: float,
+    backend: str | None,
+    plot_path: str | None,
+) -> None:
+    """Stochastic vs mini-batch vs full gradient descent: epochs to converge (program 8)."""
+    sizes = [_parse_batch_size(None, None, part.strip()) for part in batch_sizes.split(",")]  # type: ignore[arg-type]
+    result = experiments.modes(
+        data,  # type: ignore[arg-type]
+        batch_sizes=sizes,
+        n_seeds=n_seeds,
+        first_seed=first_seed,
+        alpha=alpha,
+        epochs=epochs,
+        threshold=threshold,
+        backend=backend,
+    )
+    _show(result, plot_path)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _persist, _progress
 from . import _validation as check
 from .backends import resolve
 from .backends._protocol import Backend, FloatArray
@@ -150,6 +152,22 @@ class Network:
         """An independent network with the same sizes, activation, dtype and weights."""
         return Network(weights=self._weights, activation=self._activation, dtype=self._dtype)
 
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write sizes, activation, dtype and weights to ``path`` (an ``.npz`` file).
+
+        The file is written exactly at ``path``; :meth:`load` gives back the same bits.
+        """
+        _persist.write_network(path, self._sizes, self._activation, self._dtype, self._weights)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Network:
+        """The network :meth:`save` wrote to ``path``.
+
+        Raises ``ValueError`` naming the file and what is wrong when it is not such a file.
+        """
+        activation, dtype, weights = _persist.read_network(path)
+        return cls(weights=weights, activation=activation, dtype=dtype)
+
     def __repr__(self) -> str:
         return (
             f"Network({list(self._sizes)}, activation={self._activation!r}, "
@@ -203,6 +221,7 @@ class Network:
         epochs: int,
         batch_size: int | None = 1,
         backend: str | None = None,
+        progress: bool | None = None,
     ) -> History:
         """Train for ``epochs`` passes over the rows in order.
 
@@ -211,12 +230,26 @@ class Network:
         is full-batch descent. Runs every epoch inside the selected backend's fused loop.
         If the error or a weight becomes inf/NaN, raises :class:`DivergenceError` and the
         network keeps the weights it had before this call.
+
+        ``progress=True`` shows a progress bar (tqdm, on stderr) and ``False`` never does;
+        ``None`` shows one only when stderr is a terminal and the fit is expected to take
+        more than a second. The results are the same bits either way.
         """
         engine = resolve(backend)
         args = self._fit_args(X, y, alpha, epochs, batch_size)
         saved = self._snapshot()
-        errors = self._train(engine, args)
-        if len(errors) < args.epochs or not _all_finite(self._weights):
+        if progress is False or not _progress.wanted(
+            progress, engine.name, self._sizes, len(args.X), args.epochs, args.batch_size
+        ):
+            errors = self._train(engine, args)
+        else:
+            errors = _progress.run_in_chunks(
+                lambda n: self._train(engine, replace(args, epochs=n)),
+                args.epochs,
+                desc=f"fit {list(self._sizes)}",
+            )
+        # the loop stops after a non-finite epoch error -- which may be the last epoch's
+        if not np.isfinite(errors).all() or not _all_finite(self._weights):
             self._restore(saved)
             raise DivergenceError(len(errors) - 1, float(errors[-1]))
         return History(errors, args.alpha, args.epochs, args.batch_size, engine.name)

@@ -20,12 +20,25 @@ the row count. See :mod:`grokprop.backends.reference` for the executable stateme
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.floating]
+
+
+class SweepArrays(NamedTuple):
+    """What :meth:`Backend.sweep` returns for ``n`` networks (see :func:`grokprop.sweep`)."""
+
+    final_errors: FloatArray
+    """``(n,)``: the last epoch's error (for a diverged network, the epoch it stopped in)."""
+    diverged: NDArray[np.bool_]
+    """``(n,)``: an epoch error or a final weight became inf/NaN."""
+    curves: FloatArray | None
+    """``(n, epochs)`` per-epoch errors, NaN after a divergence; ``None`` unless asked."""
+    weights: list[FloatArray] | None
+    """Per layer ``(n, n_l, n_{l+1})`` final weights; ``None`` unless asked."""
 
 
 @runtime_checkable
@@ -83,5 +96,28 @@ class Backend(Protocol):
         Returns the per-epoch errors. Stops after the first epoch whose error is
         not finite, so the returned array is then shorter than ``epochs``; the
         caller restores the weights it saved (see :meth:`grokprop.Network.fit`).
+        """
+        ...
+
+    def sweep(
+        self,
+        sizes: Sequence[int],
+        X: FloatArray,
+        Y: FloatArray,
+        seeds: NDArray[np.uint32],
+        alphas: NDArray[np.float64],
+        epochs: int,
+        batch_size: int,
+        relu: bool,
+        curves: bool,
+        weights: bool,
+        threads: int,
+    ) -> SweepArrays:
+        """Train network ``i`` from the book initialisation of ``seeds[i]`` with ``alphas[i]``.
+
+        Every network is trained exactly as :meth:`train` trains it alone, bit for bit,
+        stopping after the epoch whose error is not finite (it is then ``diverged``, as is
+        a network whose final weights are not all finite). ``X`` and ``Y`` have the dtype
+        the networks train in; ``threads`` >= 1 is a hint compiled backends may use.
         """
         ...

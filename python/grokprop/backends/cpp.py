@@ -7,7 +7,9 @@ C++ call with the GIL released, updating the caller's weight arrays in place.
 
 ``_core`` takes arrays exactly as given -- never converted or copied -- and checks
 them itself (dtype, shape, layout, writeable weights), so even a direct call cannot
-crash the interpreter. The methods here only forward: the Python layer has already
+crash the interpreter. :meth:`CppBackend.sweep` trains blocks of networks in lock-step
+(SIMD across networks, ``cpp/include/grokprop/sweep.hpp``) on several threads. The
+methods here only forward: the Python layer has already
 validated the arguments. Importing this module raises :class:`ImportError` when the
 extension was not built, which :mod:`grokprop.backends` reports as unavailable.
 """
@@ -16,8 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .. import _core
-from ._protocol import FloatArray
+from ._protocol import FloatArray, SweepArrays
 
 __all__ = ["CppBackend"]
 
@@ -65,3 +70,22 @@ class CppBackend:
         relu: bool,
     ) -> FloatArray:
         return _core.train(weights, X, Y, alpha, epochs, batch_size, relu)
+
+    def sweep(
+        self,
+        sizes: Sequence[int],
+        X: FloatArray,
+        Y: FloatArray,
+        seeds: NDArray[np.uint32],
+        alphas: NDArray[np.float64],
+        epochs: int,
+        batch_size: int,
+        relu: bool,
+        curves: bool,
+        weights: bool,
+        threads: int,
+    ) -> SweepArrays:
+        final_errors, diverged, curve_rows, final_weights = _core.sweep(
+            list(sizes), X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights, threads
+        )
+        return SweepArrays(final_errors, diverged, curve_rows, final_weights)

@@ -34,8 +34,9 @@ from typing import Any
 
 import numba
 import numpy as np
+from numpy.typing import NDArray
 
-from ._protocol import FloatArray
+from ._protocol import FloatArray, SweepArrays
 
 __all__ = ["CACHE", "CACHE_ENV_VAR", "NumbaBackend", "cache_enabled"]
 
@@ -398,3 +399,21 @@ class NumbaBackend:
             tuple(weights), X, Y, dt(alpha), epochs, batch_size, bool(relu), dt(0), dt(1), errors
         )
         return errors if done == epochs else errors[:done]
+
+    def sweep(
+        self,
+        sizes: Sequence[int],
+        X: FloatArray,
+        Y: FloatArray,
+        seeds: NDArray[np.uint32],
+        alphas: NDArray[np.float64],
+        epochs: int,
+        batch_size: int,
+        relu: bool,
+        curves: bool,
+        weights: bool,
+        threads: int,
+    ) -> SweepArrays:
+        from .numba_sweep import sweep  # imported (and compiled) on first use only
+
+        return sweep(sizes, X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights, threads)

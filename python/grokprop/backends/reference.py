@@ -10,11 +10,13 @@ reference reads like the book.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ._protocol import FloatArray
+from ._protocol import Backend, FloatArray, SweepArrays
 
 
 class ReferenceBackend:
@@ -121,6 +123,77 @@ class ReferenceBackend:
                 if not np.isfinite(epoch_error):
                     return errors[: epoch + 1]
             return errors
+
+    def sweep(
+        self,
+        sizes: Sequence[int],
+        X: FloatArray,
+        Y: FloatArray,
+        seeds: NDArray[np.uint32],
+        alphas: NDArray[np.float64],
+        epochs: int,
+        batch_size: int,
+        relu: bool,
+        curves: bool,
+        weights: bool,
+        threads: int,
+    ) -> SweepArrays:
+        # one network after the other: the oracle the compiled lock-step sweeps must equal
+        return sweep_one_by_one(
+            self, sizes, X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights
+        )
+
+
+def book_weights(sizes: Sequence[int], seed: int, dtype: np.dtype[np.floating]) -> list[FloatArray]:
+    """The book's initialisation: ``W[l] = 2 * rng.random_sample((n_l, n_{l+1})) - 1``.
+
+    ``rng = numpy.random.RandomState(seed)`` draws the layers in order; each matrix is
+    computed in float64 and rounded to ``dtype`` once (as :class:`grokprop.Network` does).
+    """
+    rng = np.random.RandomState(seed)
+    return [
+        np.ascontiguousarray(2 * rng.random_sample((n_in, n_out)) - 1, dtype=dtype)
+        for n_in, n_out in itertools.pairwise(sizes)
+    ]
+
+
+def sweep_one_by_one(
+    backend: Backend,
+    sizes: Sequence[int],
+    X: FloatArray,
+    Y: FloatArray,
+    seeds: NDArray[np.uint32],
+    alphas: NDArray[np.float64],
+    epochs: int,
+    batch_size: int,
+    relu: bool,
+    curves: bool,
+    weights: bool,
+) -> SweepArrays:
+    """:meth:`Backend.sweep` as a loop of :meth:`Backend.train` calls, one network at a time."""
+    n = len(seeds)
+    final_errors = np.full(n, np.nan, dtype=X.dtype)
+    diverged = np.zeros(n, dtype=bool)
+    curve_rows = np.full((n, epochs), np.nan, dtype=X.dtype) if curves else None
+    final_weights = (
+        [np.empty((n, a, b), dtype=X.dtype) for a, b in itertools.pairwise(sizes)]
+        if weights
+        else None
+    )
+    for i, (seed, alpha) in enumerate(zip(seeds, alphas)):
+        net_weights = book_weights(sizes, int(seed), X.dtype)
+        errors = backend.train(net_weights, X, Y, float(alpha), epochs, batch_size, relu)
+        if len(errors):
+            final_errors[i] = errors[-1]
+        diverged[i] = not np.isfinite(errors).all() or not all(
+            np.isfinite(w).all() for w in net_weights
+        )
+        if curve_rows is not None:
+            curve_rows[i, : len(errors)] = errors
+        if final_weights is not None:
+            for out, w in zip(final_weights, net_weights):
+                out[i] = w
+    return SweepArrays(final_errors, diverged, curve_rows, final_weights)
 
 
 class BookBackend(ReferenceBackend):

@@ -1,0 +1,186 @@
+// Binding of the lock-step sweep (sweep.hpp) and of the book initialisation (mt19937.hpp).
+//
+// Everything is checked and every array (results and the workers' workspace) allocated with
+// the GIL held; the training itself runs with the GIL released, on up to `threads` threads.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bindings.hpp"
+#include "grokprop/mt19937.hpp"
+#include "grokprop/sweep.hpp"
+#include "validate.hpp"
+
+namespace grokprop::bindings {
+
+namespace {
+
+/// Networks trained side by side in one block: a lane loop is 8 vectors of the baseline
+/// ISA's 128-bit registers (SSE2) for either float type.
+template <class T>
+inline constexpr std::size_t sweep_lanes = 16 / sizeof(T) * 8;
+
+/// A 1-D, non-empty, C-contiguous array of element type E (no conversion).
+template <class E>
+std::size_t require_vector(const py::array& array, const char* name, const char* dtype_name) {
+    if (!array.dtype().is(py::dtype::of<E>())) {
+        throw py::type_error(std::string(name) + " must be a " + dtype_name +
+                             " array, got dtype " + std::string(py::str(array.dtype())));
+    }
+    if (array.ndim() != 1 || array.shape(0) == 0) {
+        throw py::value_error(std::string(name) + " must be a non-empty 1-D array, got shape " +
+                              shape_str(array));
+    }
+    require_layout(array, ArgName{name}, /*writeable=*/false);
+    return static_cast<std::size_t>(array.shape(0));
+}
+
+std::vector<std::size_t> require_sizes(const py::sequence& sizes) {
+    if (py::len(sizes) < 2) {
+        throw py::value_error("sizes must hold at least an input and an output size");
+    }
+    std::vector<std::size_t> result;
+    for (std::size_t l = 0; l < py::len(sizes); ++l) {
+        const py::object item = sizes[l];
+        if (!py::isinstance<py::int_>(item) || py::isinstance<py::bool_>(item)) {
+            throw py::type_error("sizes[" + std::to_string(l) + "] must be an integer");
+        }
+        const auto size = item.cast<long long>();
+        if (size < 1) {
+            throw py::value_error("sizes[" + std::to_string(l) + "] must be an integer >= 1");
+        }
+        result.push_back(static_cast<std::size_t>(size));
+    }
+    return result;
+}
+
+template <class T>
+py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
+                   bool want_weights) {
+    const auto n = static_cast<py::ssize_t>(task.networks);
+    py::array_t<T> final_errors(n);
+    py::array_t<bool> diverged(n);
+    std::fill_n(diverged.mutable_data(), task.networks, false);
+    task.final_errors = final_errors.mutable_data();
+    task.diverged = diverged.mutable_data();
+    py::object curves = py::none();
+    if (want_curves) {
+        py::array_t<T> rows(std::vector<py::ssize_t>{n, static_cast<py::ssize_t>(task.epochs)});
+        task.curves = rows.mutable_data();
+        curves = std::move(rows);
+    }
+    py::object weights = py::none();
+    if (want_weights) {
+        py::list layers;
+        for (std::size_t l = 0; l + 1 < task.sizes.size(); ++l) {
+            py::array_t<T> stacked(std::vector<py::ssize_t>{
+                n, static_cast<py::ssize_t>(task.sizes[l]),
+                static_cast<py::ssize_t>(task.sizes[l + 1])});
+            task.weights.push_back(stacked.mutable_data());
+            layers.append(std::move(stacked));
+        }
+        weights = std::move(layers);
+    }
+    with_sizes(task.sizes, [&](auto tag) {
+        using Sizes = typename decltype(tag)::type;
+        auto sweeps = make_sweeps<T, sweep_lanes<T>, Sizes>(task, threads);  // allocates
+        py::gil_scoped_release release;
+        run_sweeps(sweeps, task);
+    });
+    return py::make_tuple(std::move(final_errors), std::move(diverged), std::move(curves),
+                          std::move(weights));
+}
+
+py::tuple sweep(const py::sequence& sizes, const py::array& X, const py::array& Y,
+                const py::array& seeds, const py::array& alphas, py::ssize_t epochs,
+                py::ssize_t batch_size, bool use_relu, bool curves, bool weights,
+                py::ssize_t threads) {
+    DtypeCheck dtypes;
+    const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
+    const Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
+    std::vector<std::size_t> layer_sizes = require_sizes(sizes);
+    require_shape(x, x.rows, layer_sizes.front(), "(rows, sizes[0])");
+    require_shape(y, x.rows, layer_sizes.back(), "(rows of X, sizes[-1])");
+    const std::size_t networks = require_vector<std::uint32_t>(seeds, "seeds", "uint32");
+    if (require_vector<double>(alphas, "alphas", "float64") != networks) {
+        throw py::value_error("alphas must have one entry per seed (" +
+                              std::to_string(networks) + "), got " + shape_str(alphas));
+    }
+    const auto* alpha_data = static_cast<const double*>(alphas.data());
+    for (std::size_t i = 0; i < networks; ++i) {
+        require_alpha(alpha_data[i], dtypes.type());
+    }
+    const std::size_t n_epochs = require_epochs(epochs);
+    const std::size_t batch = require_batch_size(batch_size, x.rows);
+    if (threads < 1) {
+        throw py::value_error("threads must be an integer >= 1, got " + std::to_string(threads));
+    }
+
+    return dispatch(dtypes.type(), [&](auto zero) {
+        using T = decltype(zero);
+        SweepTask<T> task{layer_sizes,
+                          x.data<T>(),
+                          y.data<T>(),
+                          x.rows,
+                          n_epochs,
+                          batch,
+                          use_relu,
+                          static_cast<const std::uint32_t*>(seeds.data()),
+                          alpha_data,
+                          networks,
+                          nullptr,
+                          nullptr,
+                          nullptr,
+                          {}};
+        return sweep_as<T>(std::move(task), static_cast<std::size_t>(threads), curves, weights);
+    });
+}
+
+py::array book_uniforms(const py::array& seeds, py::ssize_t count) {
+    const std::size_t n = require_vector<std::uint32_t>(seeds, "seeds", "uint32");
+    if (count < 0) {
+        throw py::value_error("count must be >= 0, got " + std::to_string(count));
+    }
+    constexpr std::size_t lanes = 8;
+    const auto numbers = static_cast<std::size_t>(count);
+    py::array_t<double> out(std::vector<py::ssize_t>{static_cast<py::ssize_t>(n), count});
+    double* result = out.mutable_data();
+    const auto* seed_data = static_cast<const std::uint32_t*>(seeds.data());
+    std::vector<double> block(numbers * lanes);
+    std::vector<std::uint32_t> scratch(mt19937::lanes_scratch_words<lanes>());
+    for (std::size_t begin = 0; begin < n; begin += lanes) {
+        std::uint32_t block_seeds[lanes];
+        for (std::size_t lane = 0; lane < lanes; ++lane) {
+            block_seeds[lane] = seed_data[std::min(begin + lane, n - 1)];
+        }
+        mt19937::book_uniforms_lanes<lanes>(block_seeds, numbers, block.data(), scratch.data());
+        for (std::size_t lane = 0; lane < lanes && begin + lane < n; ++lane) {
+            for (std::size_t i = 0; i < numbers; ++i) {
+                result[(begin + lane) * numbers + i] = block[i * lanes + lane];
+            }
+        }
+    }
+    return std::move(out);
+}
+
+}  // namespace
+
+void register_sweep(py::module_& m) {
+    m.def("sweep", &sweep, py::arg("sizes"), py::arg("X").noconvert(), py::arg("Y").noconvert(),
+          py::arg("seeds").noconvert(), py::arg("alphas").noconvert(), py::arg("epochs"),
+          py::arg("batch_size"), py::arg("relu").noconvert(), py::arg("curves").noconvert(),
+          py::arg("weights").noconvert(), py::arg("threads"),
+          "Train network i from the book initialisation of seeds[i] with alphas[i], every\n"
+          "network of one shape in lock-step on up to `threads` threads (GIL released).\n\n"
+          "Returns (final_errors, diverged, curves or None, list of stacked weights or None).");
+    m.def("book_uniforms", &book_uniforms, py::arg("seeds").noconvert(), py::arg("count"),
+          "(len(seeds), count) array: row i is\n"
+          "numpy.random.RandomState(seeds[i]).random_sample(count).");
+}
+
+}  // namespace grokprop::bindings

@@ -1,0 +1,192 @@
+"""Train many book networks at once: every seed × every learning rate (issue 6 "Sweeps").
+
+:func:`sweep` trains ``len(seeds) * len(alphas)`` networks of one shape on one dataset and
+returns a :class:`SweepResult`. Each network is bit for bit the network
+``Network(sizes, seed=s, activation=..., dtype=...).fit(X, y, alpha=a, ...)`` would give:
+the compiled backends train blocks of networks in lock-step (SIMD across networks), but
+every network's own operations keep the evaluation order of SPEC §3.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _progress
+from . import _validation as check
+from .backends import resolve
+from .backends._protocol import FloatArray, SweepArrays
+
+__all__ = ["SweepResult", "sweep"]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The outcome of :func:`sweep`: one entry per network, seeds outer, alphas inner.
+
+    Network ``i`` started from the book initialisation of ``seeds[i]`` and trained with
+    ``alphas[i]``. For a network that did not diverge, ``final_errors[i]``, ``curves[i]``
+    and ``weights[l][i]`` equal what :meth:`grokprop.Network.fit` gives, bit for bit.
+    A diverged network (an epoch error or a final weight became inf/NaN) stopped updating
+    after the epoch whose error was not finite: its curve is NaN after that epoch, its
+    final error is that epoch's error and its weights are those it had then. Sweeps do
+    not raise on divergence; look at ``diverged``.
+    """
+
+    sizes: tuple[int, ...]
+    activation: str
+    dtype: np.dtype[np.floating]
+    epochs: int
+    batch_size: int
+    """The batch size used (``None`` was resolved to the number of rows)."""
+    backend: str
+    seeds: NDArray[np.int64]
+    """``(n,)`` each network's seed."""
+    alphas: NDArray[np.float64]
+    """``(n,)`` each network's learning rate (as given; training rounds it to ``dtype``)."""
+    final_errors: FloatArray
+    """``(n,)`` the last epoch's error (``nan`` when ``epochs == 0``)."""
+    diverged: NDArray[np.bool_]
+    """``(n,)`` whether the network diverged."""
+    curves: FloatArray | None
+    """``(n, epochs)`` every epoch's error, or ``None`` unless ``curves=True``."""
+    weights: list[FloatArray] | None
+    """Per layer an ``(n, n_l, n_{l+1})`` array of final weights, or ``None`` unless asked."""
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def converged(self, threshold: float) -> NDArray[np.bool_]:
+        """``(n,)``: not diverged and the final error below ``threshold``."""
+        return ~self.diverged & (self.final_errors < threshold)
+
+    def to_dict(self) -> dict[str, NDArray[Any]]:
+        """Tidy columns, one row per network: ``seed``, ``alpha``, ``final_error``, ``diverged``.
+
+        ``pandas.DataFrame(result.to_dict())`` makes a table of it.
+        """
+        return {
+            "seed": self.seeds,
+            "alpha": self.alphas,
+            "final_error": self.final_errors,
+            "diverged": self.diverged,
+        }
+
+
+def sweep(
+    sizes: Iterable[int],
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    seeds: int | Iterable[int],
+    alphas: float | Iterable[float] = 0.1,
+    epochs: int,
+    activation: str = "relu",
+    batch_size: int | None = 1,
+    dtype: Any = "float64",
+    backend: str | None = None,
+    curves: bool = False,
+    weights: bool = False,
+    threads: int | None = None,
+    progress: bool | None = None,
+) -> SweepResult:
+    """Train a network of layer ``sizes`` for every seed and every learning rate.
+
+    Parameters
+    ----------
+    sizes, activation, dtype
+        The networks, as for :class:`grokprop.Network`.
+    X, y
+        The rows and targets every network trains on, as for :meth:`grokprop.Network.fit`.
+    seeds
+        One seed or several, integers in ``[0, 2**32 - 1]``: the book initialisation
+        ``numpy.random.RandomState(seed)``.
+    alphas
+        One learning rate or several (finite, > 0).
+    epochs, batch_size
+        As for :meth:`grokprop.Network.fit`: ``batch_size=1`` stochastic, ``b`` mini-batch,
+        ``None`` full-batch.
+    backend
+        ``"cpp"``, ``"numba"`` or ``"numpy"`` (one network after the other); by default the
+        selected backend (see :func:`grokprop.set_backend`).
+    curves, weights
+        Also return every epoch's error / the final weights of every network.
+    threads
+        Threads the compiled backends may use (``None``: all cores). Results do not
+        depend on it.
+    progress
+        Show a progress bar (tqdm, on stderr; the networks train in chunks, same bits):
+        ``True``, ``False``, or ``None`` for one only on a terminal for a sweep expected to
+        take more than a second.
+
+    Returns
+    -------
+    SweepResult
+        ``len(seeds) * len(alphas)`` networks, seeds outer and alphas inner.
+    """
+    engine = resolve(backend)
+    layer_sizes = check.check_sizes(sizes)
+    float_dtype = check.as_float_dtype(dtype)
+    relu = check.check_activation(activation) == "relu"
+    rows = check.as_matrix(X, "X", float_dtype, columns=layer_sizes[0])
+    targets = check.as_matrix(y, "y", float_dtype, columns=layer_sizes[-1])
+    check.check_rows(rows, targets)
+    n_epochs = check.check_int(epochs, "epochs", minimum=0)
+    batch = check.check_batch_size(batch_size, rows.shape[0])
+    seed_values = check.check_seeds(seeds)
+    alpha_values = check.check_alphas(alphas, float_dtype)
+    if threads is None:
+        n_threads = os.cpu_count() or 1
+    else:
+        n_threads = check.check_int(threads, "threads", minimum=1)
+    for name, flag in (("curves", curves), ("weights", weights)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+
+    # the Cartesian product, seeds outer and alphas inner
+    net_seeds = np.repeat(seed_values, len(alpha_values))
+    net_alphas = np.tile(alpha_values, len(seed_values))
+    seeds32 = net_seeds.astype(np.uint32)
+
+    def run(networks: slice) -> SweepArrays:
+        return engine.sweep(
+            layer_sizes,
+            rows,
+            targets,
+            seeds32[networks],
+            net_alphas[networks],
+            n_epochs,
+            batch,
+            relu,
+            bool(curves),
+            bool(weights),
+            n_threads,
+        )
+
+    # compiled sweeps train networks side by side on every thread; numpy one after another
+    runs = len(seeds32) / (1 if engine.name == "numpy" else n_threads)
+    if progress is False or not _progress.wanted(
+        progress, engine.name, layer_sizes, len(rows), n_epochs, batch, runs
+    ):
+        out = run(slice(None))
+    else:
+        out = _progress.sweep_in_chunks(run, len(seeds32), desc=f"sweep {list(layer_sizes)}")
+    return SweepResult(
+        sizes=layer_sizes,
+        activation="relu" if relu else "linear",
+        dtype=float_dtype,
+        epochs=n_epochs,
+        batch_size=batch,
+        backend=engine.name,
+        seeds=net_seeds,
+        alphas=net_alphas,
+        final_errors=out.final_errors,
+        diverged=out.diverged,
+        curves=out.curves,
+        weights=out.weights,
+    )
