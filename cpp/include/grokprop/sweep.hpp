@@ -632,8 +632,10 @@ private:
 template <class T, std::size_t L, class Sizes = RuntimeSizes, class Target = void>
 std::vector<LockstepSweep<T, L, Sizes, Target>> make_sweeps(const SweepTask<T>& task,
                                                             std::size_t threads) {
+    constexpr std::size_t max_workers = 256;  // more threads than this cannot pay off
     const std::size_t blocks = LockstepSweep<T, L, Sizes, Target>::blocks(task);
-    const std::size_t workers = std::max<std::size_t>(1, std::min(threads, blocks));
+    const std::size_t workers =
+        std::max<std::size_t>(1, std::min({threads, blocks, max_workers}));
     std::vector<LockstepSweep<T, L, Sizes, Target>> sweeps;
     sweeps.reserve(workers);
     for (std::size_t t = 0; t < workers; ++t) {
