@@ -1,7 +1,7 @@
 // Binding of the lock-step sweep (sweep.hpp) and of the book initialisation (mt19937.hpp).
 //
-// Everything is checked and every array (results and the workers' workspace) allocated with
-// the GIL held; the training itself runs with the GIL released, on up to `threads` threads.
+// Everything is checked and every result array allocated with the GIL held; the sweep itself
+// (its C++ workspace and the training, on up to `threads` threads) runs with the GIL released.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -97,12 +97,11 @@ py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
         }
         weights = std::move(layers);
     }
-    with_sizes(task.sizes, [&](auto tag) {
-        using Sizes = typename decltype(tag)::type;
-        auto sweeps = make_sweeps<T, sweep_lanes<T>, Sizes>(task, threads);  // allocates
+    {
+        // pure C++ from here (the workspace it allocates is C++ memory)
         py::gil_scoped_release release;
-        run_sweeps(sweeps, task);
-    });
+        run_sweep<T, sweep_lanes<T>>(task, threads);
+    }
     return py::make_tuple(std::move(final_errors), std::move(diverged), std::move(curves),
                           std::move(weights));
 }
