@@ -203,7 +203,7 @@ struct SweepTask {
 /// Trains blocks of L networks of a SweepTask (see the file comment); `Sizes` is
 /// RuntimeSizes or the task's FixedSizes.
 template <class T, std::size_t L, class Sizes = RuntimeSizes, class Target = void>
-class LockstepSweep {
+class alignas(64) LockstepSweep {  // workers of different threads share no cache line
 public:
     static constexpr std::size_t lanes = L;
     /// Alignment of every L-lane group in the lane arrays (so SSE code may fold its loads).
