@@ -1,7 +1,7 @@
 // Binding of the lock-step sweep (sweep.hpp) and of the book initialisation (mt19937.hpp).
 //
-// Everything is checked and every array (results and the workers' workspace) allocated with
-// the GIL held; the training itself runs with the GIL released, on up to `threads` threads.
+// Everything is checked and every result array allocated with the GIL held; the sweep itself
+// (its C++ workspace and the training, on up to `threads` threads) runs with the GIL released.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -40,21 +40,32 @@ std::size_t require_vector(const py::array& array, const char* name, const char*
     return static_cast<std::size_t>(array.shape(0));
 }
 
+/// Layer sizes: integers >= 1, at least two, whose weights (times the lanes of a block)
+/// are few enough that no size computation can overflow.
 std::vector<std::size_t> require_sizes(const py::sequence& sizes) {
     if (py::len(sizes) < 2) {
         throw py::value_error("sizes must hold at least an input and an output size");
     }
+    constexpr long long max_weights = 1000000000000LL;  // far beyond memory; no overflow
     std::vector<std::size_t> result;
+    double weights = 0.0;
     for (std::size_t l = 0; l < py::len(sizes); ++l) {
         const py::object item = sizes[l];
+        const std::string name = "sizes[" + std::to_string(l) + "]";
         if (!py::isinstance<py::int_>(item) || py::isinstance<py::bool_>(item)) {
-            throw py::type_error("sizes[" + std::to_string(l) + "] must be an integer");
+            throw py::type_error(name + " must be an integer");
         }
-        const auto size = item.cast<long long>();
-        if (size < 1) {
-            throw py::value_error("sizes[" + std::to_string(l) + "] must be an integer >= 1");
+        if (item < py::int_(1) || item > py::int_(max_weights)) {
+            throw py::value_error(name + " must be an integer from 1 to 10**12, got " +
+                                  std::string(py::repr(item)));
         }
-        result.push_back(static_cast<std::size_t>(size));
+        result.push_back(item.cast<std::size_t>());
+        if (l > 0) {
+            weights += static_cast<double>(result[l - 1]) * static_cast<double>(result[l]);
+        }
+    }
+    if (weights > static_cast<double>(max_weights)) {
+        throw py::value_error("sizes give more than 10**12 weights per network");
     }
     return result;
 }
@@ -86,12 +97,11 @@ py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
         }
         weights = std::move(layers);
     }
-    with_sizes(task.sizes, [&](auto tag) {
-        using Sizes = typename decltype(tag)::type;
-        auto sweeps = make_sweeps<T, sweep_lanes<T>, Sizes>(task, threads);  // allocates
+    {
+        // pure C++ from here (the workspace it allocates is C++ memory)
         py::gil_scoped_release release;
-        run_sweeps(sweeps, task);
-    });
+        run_sweep<T, sweep_lanes<T>>(task, threads);
+    }
     return py::make_tuple(std::move(final_errors), std::move(diverged), std::move(curves),
                           std::move(weights));
 }

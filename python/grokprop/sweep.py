@@ -25,7 +25,7 @@ from .backends._protocol import FloatArray, SweepArrays
 __all__ = ["SweepResult", "sweep"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value: no generated ==
 class SweepResult:
     """The outcome of :func:`sweep`: one entry per network, seeds outer, alphas inner.
 

@@ -13,6 +13,10 @@ The book initialisation is computed here too: ``numpy.random.RandomState(seed)
 sweeps need only its first ``sum(n_l * n_{l+1})`` numbers, which come from the first
 twist as long as there are at most 113 of them; otherwise the whole generator runs.
 
+Numba compiles for the CPU it runs on (AVX2 / AVX-512 where present), which the
+portable C++ build cannot assume; LLVM still contracts nothing into FMA without
+``fastmath``, so the bits do not depend on the ISA.
+
 Blocks are split into ``threads`` contiguous chunks, each trained by one call of the
 kernel on its own Python thread (the kernel releases the GIL), so no ``parallel=True``
 compilation is needed and results cannot depend on the number of threads.
