@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 import grokprop as gp
 from grokprop.backends import BACKEND_NAMES
 
-COMPILED = [name for name in BACKEND_NAMES if name != "numpy"]
+# each compiled backend, marked so that conftest fails (required) or skips (optional) it
+COMPILED = [
+    pytest.param(name, marks=pytest.mark.backends(name))
+    for name in BACKEND_NAMES
+    if name != "numpy"
+]
 X_NL, Y_NL = gp.datasets.streetlights("nonlinear")
 
 
@@ -119,9 +124,11 @@ def test_reference_sweep_equals_fit_network_by_network(problem: dict) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(sweeps(), st.integers(1, 3))
-def test_compiled_sweeps_equal_the_reference_sweep(problem: dict, threads: int) -> None:
+def test_compiled_sweeps_equal_the_reference_sweep(
+    compiled_backends: tuple[str, ...], problem: dict, threads: int
+) -> None:
     expected = _sweep(problem, "numpy")
-    for name in COMPILED:
+    for name in compiled_backends:
         result = _sweep(problem, name, threads=threads)
         assert result.backend == name
         _assert_same_result(result, expected)
@@ -278,7 +285,7 @@ MT_SEEDS = [0, 1, 2, 3, 42, 12345, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1]
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 16, 113, 114, 500, 700])
-@pytest.mark.parametrize("implementation", ["cpp", "numba"])
+@pytest.mark.parametrize("implementation", COMPILED)
 def test_mt19937_equals_numpy_random_state(implementation: str, count: int) -> None:
     """The compiled book initialisations draw RandomState(seed).random_sample() bit for
     bit, on the fast path (count <= 113: the first twist only) and the whole generator
@@ -312,6 +319,7 @@ def test_mt19937_equals_numpy_random_state(implementation: str, count: int) -> N
         ({"threads": 0}, ValueError, "threads must be an integer >= 1"),
     ],
 )
+@pytest.mark.backends("cpp")
 def test_core_sweep_checks_its_arguments(change: dict, error: type, match: str) -> None:
     """grokprop._core.sweep is private, but a direct call with bad arguments raises too."""
     from grokprop import _core
@@ -326,6 +334,7 @@ def test_core_sweep_checks_its_arguments(change: dict, error: type, match: str) 
         _core.sweep(*args.values())
 
 
+@pytest.mark.backends("cpp")
 def test_core_sweep_caps_threads() -> None:
     """More threads than blocks of networks (or than 256) just uses fewer threads."""
     from grokprop import _core
