@@ -22,13 +22,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _user_errors_as_click(command: F) -> F:
-    """Bad values and unavailable backends end in a one-line message, not a traceback."""
+    """Bad values, unavailable backends and absurd sizes end in a one-line message."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ValueError, TypeError, BackendUnavailableError) as exc:
+        except (ValueError, TypeError, MemoryError, BackendUnavailableError) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -117,7 +117,13 @@ def chapter6(backend: str | None) -> None:
     show_default=True,
     help="auto: the nonlinear streetlights for 3-...-1 nets, random one-hot otherwise.",
 )
-@click.option("--rows", default=100, show_default=True, help="Rows of random data.")
+@click.option(
+    "--rows",
+    default=100,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Rows of random data.",
+)
 @click.option(
     "--backend",
     "backends",
