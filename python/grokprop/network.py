@@ -210,9 +210,10 @@ class Network:
                 errors = engine.example_errors(layers[-1], targets)
                 trace = StepTrace(layers, deltas, weight_deltas, errors)
                 engine.update(self._weights, weight_deltas, alpha)
-            if not (math.isfinite(trace.error) and _all_finite(self._weights)):
+                error = trace.error  # the sum of the rows' errors may overflow too
+            if not (math.isfinite(error) and _all_finite(self._weights)):
                 self._restore(saved)
-                raise DivergenceError(0, trace.error)
+                raise DivergenceError(0, error)
             return trace
 
     def fit(
