@@ -375,12 +375,14 @@ def test_verify_rejects_bad_input(
         call(net)
 
 
-def test_verify_leaves_a_network_with_read_only_weights_alone() -> None:
-    # verify only reads the network (it trains copies), so read-only weights are fine
+def test_reading_a_network_with_read_only_weights_is_fine() -> None:
+    # predict, copy and verify only read the network (verify trains copies)
     net = gp.Network([3, 4, 1], seed=1)
     net.weights[0].flags.writeable = False
     before = _bits(net)
     assert gp.verify(net, X, Y, alpha=0.1, epochs=2).ok
+    assert net.predict(X).shape == (4, 1)
+    assert net.copy().fit(X, Y, alpha=0.1, epochs=1).errors.shape == (1,)
     assert _bits(net) == before
 
 

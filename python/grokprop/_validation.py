@@ -7,6 +7,7 @@ Each failure names the argument and the expected form.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
@@ -80,7 +81,7 @@ def check_alpha(alpha: Any, dtype: np.dtype[np.floating] | None = None) -> float
         value = math.inf
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
-    if dtype is not None:
+    if dtype is not None and dtype.itemsize < 8:  # a float64 alpha is already its own rounding
         with np.errstate(over="ignore", under="ignore"):
             rounded = dtype.type(value)
         if not (np.isfinite(rounded) and rounded > 0):
@@ -103,6 +104,7 @@ def check_seed(seed: Any) -> int | None:
     return number
 
 
+@functools.cache
 def physical_memory() -> int | None:
     """Bytes of RAM in this machine, or ``None`` where the OS does not say."""
     try:
@@ -156,8 +158,11 @@ def as_matrix(
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if columns is not None and array.shape[1] != columns:
         raise ValueError(f"{name} must have {columns} columns, got shape {array.shape}")
-    with np.errstate(over="ignore"):  # out-of-range values become inf: reported below
-        converted = np.ascontiguousarray(array, dtype=dtype)
+    if array.dtype == dtype:
+        converted = np.ascontiguousarray(array)
+    else:
+        with np.errstate(over="ignore"):  # out-of-range values become inf: reported below
+            converted = np.ascontiguousarray(array, dtype=dtype)
     if not np.isfinite(converted).all():
         raise ValueError(
             f"{name} must be finite (no NaN or inf) as {dtype.name} "
@@ -181,22 +186,24 @@ def check_own_weights(
     call checks first: a few attribute reads plus one ``isfinite`` pass per matrix.
     """
     for l, (w, shape) in enumerate(zip(weights, shapes)):
-        name = f"weights[{l}]"
+        flags = w.flags
         if w.shape != shape or w.dtype != dtype:
             raise ValueError(
-                f"{name} must have shape {shape} and dtype {dtype.name}, got shape {w.shape} "
-                f"and dtype {w.dtype.name}; it was changed in place through net.weights"
+                f"weights[{l}] must have shape {shape} and dtype {dtype.name}, got shape "
+                f"{w.shape} and dtype {w.dtype.name}; it was changed in place through net.weights"
             )
-        if not (w.flags.c_contiguous and w.flags.aligned):
-            raise ValueError(f"{name} must be C-contiguous and aligned; it was changed in place")
-        if writeable and not w.flags.writeable:
+        if not (flags.c_contiguous and flags.aligned):
             raise ValueError(
-                f"{name} is read-only (flags.writeable is False) but training updates it in "
-                f"place; set net.weights[{l}].flags.writeable = True, or train net.copy()"
+                f"weights[{l}] must be C-contiguous and aligned; it was changed in place"
+            )
+        if writeable and not flags.writeable:
+            raise ValueError(
+                f"weights[{l}] is read-only (flags.writeable is False) but training updates it "
+                f"in place; set net.weights[{l}].flags.writeable = True, or train net.copy()"
             )
         if not np.isfinite(w).all():
             raise ValueError(
-                f"{name} must be finite (no NaN or inf); it was changed in place through "
+                f"weights[{l}] must be finite (no NaN or inf); it was changed in place through "
                 "net.weights"
             )
 

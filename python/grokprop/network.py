@@ -179,10 +179,7 @@ class Network:
         rows = check.as_matrix(X, "X", self._dtype, columns=self._sizes[0])
         with self._lock:
             self._check_weights(writeable=False)
-            # values may overflow to inf/NaN: returned as such by every backend (the compiled
-            # ones cannot warn, so the reference does not either)
-            with np.errstate(over="ignore", invalid="ignore"):
-                return engine.forward(self._weights, rows, self._relu)
+            return engine.forward(self._weights, rows, self._relu)
 
     def predict(self, X: ArrayLike, *, backend: str | None = None) -> FloatArray:
         """The output layer for the rows of ``X``, shape ``(rows, n_L)``."""
@@ -263,6 +260,8 @@ class Network:
         ``net.fit(net.weights[0], ...)`` must read the data as it was when called, on every
         backend alike (``_core`` would refuse the overlap; numba would read moving values).
         """
+        if data.base is None and all(data is not w for w in self._weights):
+            return data  # owns its memory, so it cannot be part of a weight matrix
         if any(np.may_share_memory(data, w) for w in self._weights):
             copied: FloatArray = data.copy()
             return copied
