@@ -24,7 +24,7 @@ if ! command -v valgrind >/dev/null; then
   exit 2
 fi
 core=$("$python" -c "from importlib.util import find_spec; print(find_spec('grokprop._core').origin)")
-if ldd "$core" | grep -q libasan; then
+if ldd "$core" | grep libasan >/dev/null; then  # not -q: with pipefail, an early exit fails ldd
   echo "valgrind.sh: $core is the ASan build (scripts/sanitize.sh); valgrind needs a normal one" >&2
   exit 2
 fi
