@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import grokprop as gp
 from grokprop.backends import BACKEND_NAMES
@@ -198,3 +199,13 @@ def _reset_global_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(gp.backends.ENV_VAR, raising=False)
     yield
     gp.set_backend(None)
+
+
+# Hypothesis profiles: "ci" (the default) runs 500 examples per property, the fuzz budget
+# of every CI run; HYPOTHESIS_PROFILE=dev runs 50 while iterating, =thorough 5000. Tests
+# that pin their own max_examples (test_bitwise.py) keep it. No deadline: the first
+# example of a new shape may wait for numba to compile.
+settings.register_profile("ci", max_examples=500, deadline=None)
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("thorough", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -16,6 +16,23 @@ namespace grokprop::bindings {
 
 namespace {
 
+/// The per-epoch error array; a MemoryError names `epochs` if it cannot be allocated.
+template <class T>
+py::array_t<T> error_history(std::size_t epochs) {
+    try {
+        return py::array_t<T>(static_cast<py::ssize_t>(epochs));
+    } catch (py::error_already_set& exc) {
+        if (!exc.matches(PyExc_MemoryError) && !exc.matches(PyExc_ValueError)) {
+            throw;
+        }
+        PyErr_SetString(PyExc_MemoryError,
+                        ("epochs=" + std::to_string(epochs) +
+                         ": cannot allocate the error history (one error per epoch)")
+                            .c_str());
+        throw py::error_already_set();
+    }
+}
+
 template <class T>
 py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Matrix& y,
                    double alpha, std::size_t epochs, std::size_t batch_size, bool use_relu) {
@@ -26,7 +43,7 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
     }
     const T* x_data = x.data<T>();
     const T* y_data = y.data<T>();
-    py::array_t<T> errors(static_cast<py::ssize_t>(epochs));
+    py::array_t<T> errors = error_history<T>(epochs);
     T* errors_data = errors.mutable_data();
     Trainer<T> trainer(std::move(layers), batch_size);
 
@@ -63,6 +80,11 @@ py::array train(const py::sequence& weights, const py::array& X, const py::array
     require_alpha(alpha, dtypes.type());
     const std::size_t n_epochs = require_epochs(epochs);
     const std::size_t batch = require_batch_size(batch_size, x.rows);
+    require_finite(x, dtypes.type());
+    require_finite(y, dtypes.type());
+    for (const Matrix& matrix : w) {
+        require_finite(matrix, dtypes.type());
+    }
 
     return dispatch(dtypes.type(), [&](auto zero) {
         return train_as<decltype(zero)>(w, x, y, alpha, n_epochs, batch, use_relu);
@@ -77,7 +99,8 @@ void register_train(py::module_& m) {
           py::arg("relu").noconvert(),
           "Run `epochs` epochs of mini-batch gradient descent, updating weights in place.\n\n"
           "Returns the per-epoch errors; stops after the first epoch whose error is not\n"
-          "finite (the array is then shorter than `epochs`).");
+          "finite (the array is then shorter than `epochs`). X, Y and the weights must be\n"
+          "finite.");
 }
 
 }  // namespace grokprop::bindings

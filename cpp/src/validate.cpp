@@ -179,6 +179,29 @@ void require_separate(const Matrix& written, const Matrix& other) {
     }
 }
 
+namespace {
+
+template <class T>
+bool all_finite(const T* data, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(data[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+void require_finite(const Matrix& matrix, FloatType type) {
+    const std::size_t n = matrix.rows * matrix.cols;
+    const bool finite = type == FloatType::float32 ? all_finite(matrix.data<float>(), n)
+                                                   : all_finite(matrix.data<double>(), n);
+    if (!finite) {
+        throw py::value_error(matrix.name.str() + " must be finite (no NaN or inf)");
+    }
+}
+
 void require_alpha(double alpha, FloatType type) {
     bool ok = std::isfinite(alpha) && alpha > 0.0;
     if (ok && type == FloatType::float32) {

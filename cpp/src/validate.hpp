@@ -90,6 +90,11 @@ void require_count(const std::vector<Matrix>& sequence, const char* name, std::s
 /// The arrays must not share memory (weights are written while the others are read).
 void require_separate(const Matrix& written, const Matrix& other);
 
+/// Every element finite (no NaN or inf), else ValueError. For train's arguments: a network
+/// must not start from, or train on, non-finite values (the elementwise primitives instead
+/// propagate NaN and inf as NumPy does).
+void require_finite(const Matrix& matrix, FloatType type);
+
 /// alpha finite and > 0, also once rounded to the network's dtype.
 void require_alpha(double alpha, FloatType type);
 

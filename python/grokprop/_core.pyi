@@ -53,7 +53,9 @@ def train(
     """Run ``epochs`` epochs of mini-batch descent, updating ``weights`` in place.
 
     Returns the per-epoch errors; stops after the first epoch whose error is not
-    finite (the array is then shorter than ``epochs``).
+    finite (the array is then shorter than ``epochs``). ``X``, ``Y`` and the weights
+    must be finite (ValueError otherwise); an error history too large to allocate is a
+    MemoryError naming ``epochs``.
     """
 
 def sweep(

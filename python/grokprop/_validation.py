@@ -7,9 +7,12 @@ Each failure names the argument and the expected form.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
+import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -68,15 +71,67 @@ def check_positive(value: Any, name: str) -> float:
     """A finite real number > 0 (a learning rate, a scale)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number > 0, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int or Fraction beyond the float range
+        number = math.inf
     if not (math.isfinite(number) and number > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return number
 
 
-def check_alpha(alpha: Any) -> float:
-    """The learning rate: a finite real number > 0."""
-    return check_positive(alpha, "alpha")
+def check_alpha(alpha: Any, dtype: np.dtype[np.floating] | None = None) -> float:
+    """The learning rate: a finite real number > 0 (also once rounded to ``dtype``).
+
+    Backends round alpha to the network's dtype, so a float32 network needs an alpha that
+    stays finite and non-zero in float32 (1e39 would become inf, 1e-50 zero).
+    """
+    value = check_positive(alpha, "alpha")
+    if dtype is not None and dtype.itemsize < 8:  # a float64 alpha is already its own rounding
+        with np.errstate(over="ignore", under="ignore"):
+            rounded = dtype.type(value)
+        if not (np.isfinite(rounded) and rounded > 0):
+            info = np.finfo(dtype)
+            raise ValueError(
+                f"alpha must be a finite number > 0 once rounded to the network's "
+                f"{dtype.name} (between {info.smallest_subnormal:.3g} and {info.max:.3g}), "
+                f"got {alpha!r}"
+            )
+    return value
+
+
+def check_seed(seed: Any) -> int | None:
+    """``None`` (a fresh seed) or an integer accepted by ``numpy.random.RandomState``."""
+    if seed is None:
+        return None
+    number = check_int(seed, "seed", minimum=0)
+    if number > 2**32 - 1:
+        raise ValueError(f"seed must be an integer from 0 to 2**32 - 1 or None, got {number}")
+    return number
+
+
+@functools.cache
+def physical_memory() -> int | None:
+    """Bytes of RAM in this machine, or ``None`` where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # e.g. Windows has no sysconf
+        return None
+
+
+def check_memory(nbytes: int, what: str) -> None:
+    """``MemoryError`` naming ``what`` if ``nbytes`` exceeds the machine's RAM.
+
+    A guard against absurd sizes (say ``Network([10**6, 10**6, 1])``, 8 TB): refused up
+    front with a message, rather than left to an allocation that may succeed under memory
+    overcommit and then get the process killed when the pages are touched.
+    """
+    limit = physical_memory()
+    if limit is not None and nbytes > limit:
+        raise MemoryError(
+            f"{what} needs {nbytes / 2**30:.3g} GiB, more than this machine's "
+            f"{limit / 2**30:.3g} GiB of memory"
+        )
 
 
 def as_matrix(
@@ -88,7 +143,15 @@ def as_matrix(
     numbers, strings and objects are not. A 1-D ``value`` is read as one column when
     ``columns == 1`` (the book's ``walk_vs_stop`` vector).
     """
-    array = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} must not be a masked array: its masked entries would be used as numbers; "
+            "pass value.filled(...) or drop the masked rows"
+        )
+    try:
+        array = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    except (ValueError, TypeError) as exc:  # ragged nested lists, unconvertible objects
+        raise ValueError(f"{name} must be a 2-D array of numbers: {exc}") from None
     if array.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must hold real numbers (int or float), got dtype {array.dtype.name}"
@@ -101,10 +164,54 @@ def as_matrix(
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if columns is not None and array.shape[1] != columns:
         raise ValueError(f"{name} must have {columns} columns, got shape {array.shape}")
-    converted = np.ascontiguousarray(array, dtype=dtype)
+    if array.dtype == dtype:
+        converted = np.ascontiguousarray(array)
+    else:
+        with np.errstate(over="ignore"):  # out-of-range values become inf: reported below
+            converted = np.ascontiguousarray(array, dtype=dtype)
     if not np.isfinite(converted).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf) as {dtype.name}")
+        raise ValueError(
+            f"{name} must be finite (no NaN or inf) as {dtype.name} "
+            f"(|values| <= {np.finfo(dtype).max:.3g})"
+        )
     return converted
+
+
+def check_own_weights(
+    weights: Sequence[NDArray[np.floating]],
+    shapes: Sequence[tuple[int, int]],
+    dtype: np.dtype[np.floating],
+    *,
+    writeable: bool,
+) -> None:
+    """The network's own arrays are still fit to compute with (and to train, if writeable).
+
+    ``Network.weights`` hands out the live arrays, so a user can change them in place:
+    assign NaN, reshape (``w.shape = ...``), or set ``w.flags.writeable = False``. The
+    compiled loops must never see such an array (numba does not bounds-check), so every
+    call checks first: a few attribute reads plus one ``isfinite`` pass per matrix.
+    """
+    for l, (w, shape) in enumerate(zip(weights, shapes)):
+        flags = w.flags
+        if w.shape != shape or w.dtype != dtype:
+            raise ValueError(
+                f"weights[{l}] must have shape {shape} and dtype {dtype.name}, got shape "
+                f"{w.shape} and dtype {w.dtype.name}; it was changed in place through net.weights"
+            )
+        if not (flags.c_contiguous and flags.aligned):
+            raise ValueError(
+                f"weights[{l}] must be C-contiguous and aligned; it was changed in place"
+            )
+        if writeable and not flags.writeable:
+            raise ValueError(
+                f"weights[{l}] is read-only (flags.writeable is False) but training updates it "
+                f"in place; set net.weights[{l}].flags.writeable = True, or train net.copy()"
+            )
+        if not np.isfinite(w).all():
+            raise ValueError(
+                f"weights[{l}] must be finite (no NaN or inf); it was changed in place through "
+                "net.weights"
+            )
 
 
 def check_rows(X: NDArray[np.floating], y: NDArray[np.floating]) -> None:

@@ -22,13 +22,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _user_errors_as_click(command: F) -> F:
-    """Bad values and unavailable backends end in a one-line message, not a traceback."""
+    """Bad values, unavailable backends and absurd sizes end in a one-line message."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ValueError, TypeError, BackendUnavailableError, DivergenceError) as exc:
+        except (
+            ValueError,
+            TypeError,
+            MemoryError,
+            BackendUnavailableError,
+            DivergenceError,
+        ) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -123,7 +129,13 @@ def chapter6(backend: str | None) -> None:
     show_default=True,
     help="Scale of the seeded initial weights (1 = the book; use ~0.1 for 784-wide nets).",
 )
-@click.option("--rows", default=100, show_default=True, help="Rows of random data.")
+@click.option(
+    "--rows",
+    default=100,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Rows of random data.",
+)
 @click.option(
     "--backend",
     "backends",

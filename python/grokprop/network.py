@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import numbers
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -93,6 +96,12 @@ class Network:
         They are copied; the network owns its arrays.
     dtype
         ``"float64"`` (default) or ``"float32"``; every operation runs in this precision.
+
+    Threads: a network may be shared. Every method that reads or writes its weights
+    (``fit``, ``step``, ``forward``/``predict``, ``copy``) holds the network's lock, so two
+    threads fitting one network are serialized -- one whole fit after the other, never
+    interleaved updates -- and a ``predict`` never sees a half-trained network. Different
+    networks train in parallel (the compiled loops release the GIL).
     """
 
     def __init__(
@@ -111,14 +120,12 @@ class Network:
             if sizes is None:
                 raise TypeError("Network needs sizes (e.g. [3, 4, 1]) or weights")
             self._sizes = check.check_sizes(sizes)
-            scale = check.check_positive(weight_scale, "weight_scale")
-            rng = np.random.RandomState(seed)
-            self._weights = [
-                np.ascontiguousarray(
-                    scale * (2 * rng.random_sample((n_in, n_out)) - 1), dtype=self._dtype
-                )
-                for n_in, n_out in zip(self._sizes[:-1], self._sizes[1:])
-            ]
+            self._weights = _book_weights(
+                self._sizes,
+                check.check_seed(seed),
+                self._dtype,
+                check.check_positive(weight_scale, "weight_scale"),
+            )
         else:
             if seed is not None or weight_scale != 1.0:
                 raise ValueError("give either seed (and weight_scale) or weights, not both")
@@ -129,6 +136,19 @@ class Network:
                     f"sizes {list(sizes)} do not match the weights' shapes, which give "
                     f"{list(self._sizes)}"
                 )
+        self._shapes = [w.shape for w in self._weights]
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:  # pickle / copy.deepcopy: everything but the lock
+            state = self.__dict__.copy()
+            state["_weights"] = self._snapshot()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     # -- what the network is ---------------------------------------------------------------
     @property
@@ -150,7 +170,9 @@ class Network:
 
     def copy(self) -> Network:
         """An independent network with the same sizes, activation, dtype and weights."""
-        return Network(weights=self._weights, activation=self._activation, dtype=self._dtype)
+        with self._lock:
+            self._check_weights(writeable=False)
+            return Network(weights=self._weights, activation=self._activation, dtype=self._dtype)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write sizes, activation, dtype and weights to ``path`` (an ``.npz`` file).
@@ -181,8 +203,11 @@ class Network:
     # -- using it --------------------------------------------------------------------------
     def forward(self, X: ArrayLike, *, backend: str | None = None) -> list[FloatArray]:
         """Every layer's output for the rows of ``X``: ``[layer_0, ..., layer_L]``."""
+        engine = resolve(backend)
         rows = check.as_matrix(X, "X", self._dtype, columns=self._sizes[0])
-        return resolve(backend).forward(self._weights, rows, self._relu)
+        with self._lock:
+            self._check_weights(writeable=False)
+            return engine.forward(self._weights, rows, self._relu)
 
     def predict(self, X: ArrayLike, *, backend: str | None = None) -> FloatArray:
         """The output layer for the rows of ``X``, shape ``(rows, n_L)``."""
@@ -194,23 +219,27 @@ class Network:
         """One update from the rows of ``X`` (one example: stochastic; several: a mini-batch).
 
         Returns the layers, deltas and weight deltas, all computed from the weights as they
-        were before this update.
+        were before this update. If the error or a weight becomes inf/NaN, raises
+        :class:`DivergenceError` (epoch 0) and the weights stay as they were.
         """
-        rows, targets = self._data(X, y)
-        alpha = check.check_alpha(alpha)
         engine = resolve(backend)
-        saved = self._snapshot()
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
-            layers = engine.forward(self._weights, rows, self._relu)
-            deltas = engine.deltas(self._weights, layers, targets, self._relu)
-            weight_deltas = engine.weight_deltas(layers, deltas)
-            errors = engine.example_errors(layers[-1], targets)
-            trace = StepTrace(layers, deltas, weight_deltas, errors)
-            engine.update(self._weights, weight_deltas, alpha)
-        if not _all_finite(self._weights):
-            self._restore(saved)
-            raise DivergenceError(0, trace.error)
-        return trace
+        with self._lock:
+            self._check_weights(writeable=True)
+            rows, targets = self._data(X, y)
+            alpha = check.check_alpha(alpha, self._dtype)
+            saved = self._snapshot()
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
+                layers = engine.forward(self._weights, rows, self._relu)
+                deltas = engine.deltas(self._weights, layers, targets, self._relu)
+                weight_deltas = engine.weight_deltas(layers, deltas)
+                errors = engine.example_errors(layers[-1], targets)
+                trace = StepTrace(layers, deltas, weight_deltas, errors)
+                engine.update(self._weights, weight_deltas, alpha)
+                error = trace.error  # the sum of the rows' errors may overflow too
+            if not (math.isfinite(error) and _all_finite(self._weights)):
+                self._restore(saved)
+                raise DivergenceError(0, error)
+            return trace
 
     def fit(
         self,
@@ -228,48 +257,74 @@ class Network:
         ``batch_size=1`` is the chapter's stochastic gradient descent, an integer ``b`` is
         mini-batch descent (the average weight delta of ``b`` consecutive rows), ``None``
         is full-batch descent. Runs every epoch inside the selected backend's fused loop.
-        If the error or a weight becomes inf/NaN, raises :class:`DivergenceError` and the
-        network keeps the weights it had before this call.
+        If the error or a weight becomes inf/NaN, raises :class:`DivergenceError` naming the
+        epoch, and the network keeps the weights it had before this call.
+
+        Divergence costs almost nothing when it does not happen: one copy of the weights
+        per call (the snapshot), the compiled loop tests each epoch's error once and stops
+        at the first non-finite one, and one ``isfinite`` pass over the weights at the end.
 
         ``progress=True`` shows a progress bar (tqdm, on stderr) and ``False`` never does;
         ``None`` shows one only when stderr is a terminal and the fit is expected to take
         more than a second. The results are the same bits either way.
         """
         engine = resolve(backend)
-        args = self._fit_args(X, y, alpha, epochs, batch_size)
-        saved = self._snapshot()
-        if progress is False or not _progress.wanted(
-            progress, engine.name, self._sizes, len(args.X), args.epochs, args.batch_size
-        ):
-            errors = self._train(engine, args)
-        else:
-            errors = _progress.run_in_chunks(
-                lambda n: self._train(engine, replace(args, epochs=n)),
-                args.epochs,
-                desc=f"fit {list(self._sizes)}",
-            )
-        # the loop stops after a non-finite epoch error -- which may be the last epoch's
-        if not np.isfinite(errors).all() or not _all_finite(self._weights):
-            self._restore(saved)
-            raise DivergenceError(len(errors) - 1, float(errors[-1]))
-        return History(errors, args.alpha, args.epochs, args.batch_size, engine.name)
+        with self._lock:
+            self._check_weights(writeable=True)
+            args = self._fit_args(X, y, alpha, epochs, batch_size)
+            saved = self._snapshot()
+            if progress is False or not _progress.wanted(
+                progress, engine.name, self._sizes, len(args.X), args.epochs, args.batch_size
+            ):
+                errors = self._train(engine, args)
+            else:
+                errors = _progress.run_in_chunks(
+                    lambda n: self._train(engine, replace(args, epochs=n)),
+                    args.epochs,
+                    desc=f"fit {list(self._sizes)}",
+                )
+            # the loop stops at the first non-finite epoch error, so only the last can be
+            if (len(errors) and not math.isfinite(errors[-1])) or not _all_finite(self._weights):
+                self._restore(saved)
+                raise DivergenceError(len(errors) - 1, float(errors[-1]))
+            return History(errors, args.alpha, args.epochs, args.batch_size, engine.name)
 
     # -- internals shared with grokprop.verify ------------------------------------------------
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        rows = check.as_matrix(X, "X", self._dtype, columns=self._sizes[0])
-        targets = check.as_matrix(y, "y", self._dtype, columns=self._sizes[-1])
+        rows = self._detached(check.as_matrix(X, "X", self._dtype, columns=self._sizes[0]))
+        targets = self._detached(check.as_matrix(y, "y", self._dtype, columns=self._sizes[-1]))
         check.check_rows(rows, targets)
         return rows, targets
+
+    def _detached(self, data: FloatArray) -> FloatArray:
+        """``data``, copied if it is (a view of) one of the weights training will update.
+
+        ``net.fit(net.weights[0], ...)`` must read the data as it was when called, on every
+        backend alike (``_core`` would refuse the overlap; numba would read moving values).
+        """
+        if data.base is None and all(data is not w for w in self._weights):
+            return data  # owns its memory, so it cannot be part of a weight matrix
+        if any(np.may_share_memory(data, w) for w in self._weights):
+            copied: FloatArray = data.copy()
+            return copied
+        return data
+
+    def _check_weights(self, *, writeable: bool) -> None:
+        check.check_own_weights(self._weights, self._shapes, self._dtype, writeable=writeable)
 
     def _fit_args(
         self, X: ArrayLike, y: ArrayLike, alpha: Any, epochs: Any, batch_size: Any
     ) -> _FitArgs:
         rows, targets = self._data(X, y)
+        n_epochs = check.check_int(epochs, "epochs", minimum=0)
+        check.check_memory(
+            n_epochs * self._dtype.itemsize, f"epochs={n_epochs} (one error per epoch)"
+        )
         return _FitArgs(
             rows,
             targets,
-            check.check_alpha(alpha),
-            check.check_int(epochs, "epochs", minimum=0),
+            check.check_alpha(alpha, self._dtype),
+            n_epochs,
             check.check_batch_size(batch_size, rows.shape[0]),
         )
 
@@ -288,6 +343,35 @@ class Network:
 
 def _all_finite(arrays: Sequence[FloatArray]) -> bool:
     return all(np.isfinite(a).all() for a in arrays)
+
+
+def _book_weights(
+    sizes: tuple[int, ...], seed: int | None, dtype: np.dtype[np.floating], scale: float = 1.0
+) -> list[FloatArray]:
+    """The book's initialisation, ``2 * rng.random_sample((n_l, n_{l+1})) - 1`` per layer,
+    times ``scale`` unless it is 1 (the book's own bits)."""
+    shapes = list(itertools.pairwise(sizes))
+    # random_sample draws float64 and the expression makes a temporary: 2 float64 matrices
+    largest = max(n_in * n_out for n_in, n_out in shapes)
+    total = sum(n_in * n_out for n_in, n_out in shapes)
+    check.check_memory(
+        total * dtype.itemsize + 2 * largest * 8, f"a network of sizes {list(sizes)}"
+    )
+    rng = np.random.RandomState(seed)
+    try:
+        return [
+            np.ascontiguousarray(
+                (2 * rng.random_sample(shape) - 1) * scale
+                if scale != 1.0
+                else 2 * rng.random_sample(shape) - 1,
+                dtype=dtype,
+            )
+            for shape in shapes
+        ]
+    except MemoryError as exc:
+        raise MemoryError(
+            f"not enough memory for a network of sizes {list(sizes)}: {exc}"
+        ) from None
 
 
 def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.floating]]:

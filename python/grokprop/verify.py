@@ -173,6 +173,12 @@ def verify(
     explicitly named backend that is unavailable raises. With ``include_blas`` the
     book-style ``np.dot`` flavour (``numpy-blas``) is also reported, as drift only.
     """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a grokprop.Network, got {type(net).__name__}")
+    if isinstance(backends, str) or not (backends is None or isinstance(backends, Sequence)):
+        raise TypeError(f"backends must be a list of backend names or None, got {backends!r}")
+    if backends is not None and not backends:
+        raise ValueError(f"backends must name at least one of {BACKEND_NAMES}, got []")
     args = net._fit_args(X, y, alpha, epochs, batch_size)
     status = backend_status()
     if backends is None:
@@ -180,6 +186,7 @@ def verify(
         unavailable = {name: why for name, why in status.items() if why is not None}
     else:
         chosen, unavailable = [resolve(name).name for name in backends], {}
+    net = net.copy()  # one consistent start, even if another thread trains the original
     reference = _train_copy(resolve(REFERENCE), net, args)
     comparisons = [_compare(REFERENCE, True, reference, reference)]
     comparisons += [

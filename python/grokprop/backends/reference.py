@@ -56,11 +56,14 @@ class ReferenceBackend:
         return (out > 0).astype(out.dtype)
 
     def forward(self, weights: Sequence[FloatArray], X: FloatArray, relu: bool) -> list[FloatArray]:
-        layers = [X]
-        last = len(weights) - 1
-        for l, W in enumerate(weights):
-            z = self._rows_times(layers[-1], W)
-            layers.append(self.relu(z) if relu and l < last else z)
+        # values may overflow to inf/NaN: returned as such, without a warning, as the
+        # compiled backends (which cannot warn) return them
+        with np.errstate(over="ignore", invalid="ignore"):
+            layers = [X]
+            last = len(weights) - 1
+            for l, W in enumerate(weights):
+                z = self._rows_times(layers[-1], W)
+                layers.append(self.relu(z) if relu and l < last else z)
         return layers
 
     def example_errors(self, output: FloatArray, Y: FloatArray) -> FloatArray:

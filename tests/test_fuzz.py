@@ -1,0 +1,178 @@
+"""Fuzzing: any finite input gives the same outcome on every backend, bit for bit, and no crash.
+
+test_bitwise.py checks moderate values (weights from the book's initialisation, data in
+[-1, 1], small alphas). These properties push to the edges: data and explicit weights
+drawn from the whole finite range of the dtype -- 1e300, 1e-300, subnormals, -0.0, the
+largest finite value -- and alphas from the smallest subnormal to 1e308. Many such
+trainings overflow, so the outcome compared is the whole of it: the error history and
+weights, or the DivergenceError's epoch and error (with the weights kept from before), or
+the ValueError (an alpha a float32 network cannot represent), then what the network
+predicts afterwards. numba and cpp must equal the numpy reference (``==``: -0.0 == 0.0,
+and NaN matches NaN where a prediction overflows).
+
+The number of examples comes from the hypothesis profile (tests/conftest.py): 500 per
+property by default ("ci"); HYPOTHESIS_PROFILE=dev runs 50, =thorough 5000.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import event, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import grokprop as gp
+from grokprop.backends import BACKEND_NAMES
+
+COMPILED = [name for name in BACKEND_NAMES if name != "numpy"]
+
+
+def _edges(dtype: str) -> list[float]:
+    info = np.finfo(dtype)
+    tiny, sub, big = float(info.tiny), float(info.smallest_subnormal), float(info.max)
+    values = [0.0, 1.0, 1e-3, tiny, sub, 3 * sub, tiny / 3, big, big / 2, np.sqrt(big) * 2]
+    values += [1e300, 1e-300, 1e150] if dtype == "float64" else [1e30, 1e-30, 1e19]
+    exact = [float(np.dtype(dtype).type(v)) for v in values]  # representable in the dtype
+    return [v for x in exact for v in (x, -x)]  # -0.0 included
+
+
+def _values(dtype: str) -> st.SearchStrategy[float]:
+    width = 32 if dtype == "float32" else 64
+    return st.one_of(
+        st.floats(-1, 1, width=width),
+        st.sampled_from(_edges(dtype)),
+        st.floats(allow_nan=False, allow_infinity=False, width=width),
+    )
+
+
+@dataclass(frozen=True)
+class Problem:
+    sizes: list[int]
+    dtype: str
+    activation: str
+    weights: list[np.ndarray] | None
+    seed: int
+    X: np.ndarray
+    y: np.ndarray
+    alpha: float
+    epochs: int
+    batch_size: int | None
+
+    def network(self) -> gp.Network:
+        if self.weights is None:
+            return gp.Network(
+                self.sizes, seed=self.seed, activation=self.activation, dtype=self.dtype
+            )
+        return gp.Network(weights=self.weights, activation=self.activation, dtype=self.dtype)
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> Problem:
+    dtype = draw(st.sampled_from(["float64", "float32"]))
+    sizes = [
+        draw(st.integers(1, 5)),
+        *draw(st.lists(st.integers(1, 6), max_size=2)),
+        draw(st.integers(1, 3)),
+    ]
+    rows = draw(st.integers(1, 6))
+    values = _values(dtype)
+
+    def matrix(shape: tuple[int, int]) -> np.ndarray:
+        return draw(hnp.arrays(dtype, shape, elements=values))
+
+    explicit = draw(st.booleans())
+    weights = [matrix(s) for s in itertools.pairwise(sizes)] if explicit else None
+    alpha = draw(
+        st.one_of(
+            st.sampled_from([1e-3, 0.01, 0.1, 0.5, 1.0, 4.0]),
+            st.floats(min_value=5e-324, max_value=1e308),
+        )
+    )
+    return Problem(
+        sizes=sizes,
+        dtype=dtype,
+        activation=draw(st.sampled_from(["relu", "linear"])),
+        weights=weights,
+        seed=draw(st.integers(0, 2**32 - 1)),
+        X=matrix((rows, sizes[0])),
+        y=matrix((rows, sizes[-1])),
+        alpha=alpha,
+        epochs=draw(st.integers(0, 4)),
+        batch_size=draw(st.one_of(st.none(), st.integers(1, rows))),
+    )
+
+
+def _fit_outcome(problem: Problem, backend: str) -> tuple[Any, ...]:
+    net = problem.network()
+    try:
+        history = net.fit(
+            problem.X,
+            problem.y,
+            alpha=problem.alpha,
+            epochs=problem.epochs,
+            batch_size=problem.batch_size,
+            backend=backend,
+        )
+        assert history.backend == backend and history.errors.dtype == net.dtype
+        outcome: tuple[Any, ...] = ("trained", history.errors)
+    except gp.DivergenceError as exc:
+        outcome = ("diverged", exc.epoch, np.float64(exc.error))
+    except ValueError as exc:  # an alpha outside the float32 range; the same message anywhere
+        outcome = ("rejected", str(exc))
+    return (*outcome, net.weights, net.predict(problem.X, backend=backend))
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, (np.ndarray, np.generic)) or isinstance(b, (np.ndarray, np.generic)):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+@given(problems())
+def test_fit_outcome_is_identical_on_every_backend(problem: Problem) -> None:
+    expected = _fit_outcome(problem, "numpy")
+    event(f"fit {expected[0]}")
+    if expected[0] == "trained":  # a returned history is finite, and so are the weights
+        assert np.isfinite(expected[1]).all()
+        assert all(np.isfinite(w).all() for w in expected[-2])
+    else:  # diverged or rejected: the weights from before the fit, exactly
+        assert _same(expected[-2], problem.network().weights)
+    for backend in COMPILED:
+        got = _fit_outcome(problem, backend)
+        assert len(got) == len(expected), (backend, got[0], expected[0])
+        for part, (g, e) in enumerate(zip(got, expected)):
+            assert _same(g, e), (backend, expected[0], part, g, e)
+
+
+def _step_outcome(problem: Problem, backend: str) -> tuple[Any, ...]:
+    net = problem.network()
+    rows = slice(0, problem.batch_size or len(problem.X))
+    try:
+        trace = net.step(problem.X[rows], problem.y[rows], alpha=problem.alpha, backend=backend)
+        parts = [trace.layers, trace.deltas, trace.weight_deltas, trace.errors]
+        outcome: tuple[Any, ...] = ("stepped", *parts)
+    except gp.DivergenceError as exc:
+        outcome = ("diverged", exc.epoch, np.float64(exc.error))
+    except ValueError as exc:
+        outcome = ("rejected", str(exc))
+    return (*outcome, net.weights)
+
+
+@given(problems())
+def test_step_outcome_is_identical_on_every_backend(problem: Problem) -> None:
+    expected = _step_outcome(problem, "numpy")
+    event(f"step {expected[0]}")
+    if expected[0] != "stepped":
+        assert _same(expected[-1], problem.network().weights)
+    for backend in COMPILED:
+        got = _step_outcome(problem, backend)
+        assert len(got) == len(expected), (backend, got[0], expected[0])
+        for part, (g, e) in enumerate(zip(got, expected)):
+            assert _same(g, e), (backend, expected[0], part, g, e)
