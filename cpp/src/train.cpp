@@ -1,20 +1,35 @@
 // Binding of the fused training loop (SPEC §5): check everything, take the raw pointers and
-// build the Trainer (its workspace) with the GIL held, then release the GIL in an inner
-// scope around the pure C++ loop only (pybind/pybind11#4748). Weights are updated in place.
+// allocate the workspace with the GIL held, then release the GIL in an inner scope around
+// the pure C++ loop only (pybind/pybind11#4748). Weights are updated in place. The loop is
+// the instruction set's copy chosen by simd_dispatch (all copies give identical bits).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "bindings.hpp"
 #include "grokprop/train.hpp"
+#include "simd_dispatch.hpp"
 #include "validate.hpp"
 
 namespace grokprop::bindings {
 
 namespace {
+
+/// `count` elements of T, 64-byte aligned, in a NumPy array owned by `owner` (so the
+/// allocation shows in tracemalloc like every other array of a fit).
+template <class T>
+T* aligned_workspace(std::size_t count, py::array_t<T>& owner) {
+    constexpr std::size_t alignment = 64;
+    constexpr std::size_t spare = alignment / sizeof(T);
+    owner = py::array_t<T>(static_cast<py::ssize_t>(count + spare));
+    void* data = owner.mutable_data();
+    std::size_t space = (count + spare) * sizeof(T);
+    return static_cast<T*>(std::align(alignment, count * sizeof(T), data, space));
+}
 
 template <class T>
 py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Matrix& y,
@@ -24,17 +39,19 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
     for (const Matrix& w : weights) {
         layers.push_back(Layer<T>{w.mutable_data<T>(), w.rows, w.cols});
     }
-    const T* x_data = x.data<T>();
-    const T* y_data = y.data<T>();
     py::array_t<T> errors(static_cast<py::ssize_t>(epochs));
-    T* errors_data = errors.mutable_data();
-    Trainer<T> trainer(std::move(layers), batch_size);
+    const TrainProblem<T> problem{layers.data(),     layers.size(),          x.data<T>(),
+                                  y.data<T>(),       x.rows,                 static_cast<T>(alpha),
+                                  epochs,            batch_size,             use_relu,
+                                  errors.mutable_data()};
+    const dispatch::Kernels<T>& kernels = dispatch::kernels().get<T>();
+    py::array_t<T> workspace_owner;
+    T* workspace = aligned_workspace(kernels.train_workspace_size(problem), workspace_owner);
 
     std::size_t ran = 0;
     {
         py::gil_scoped_release release;
-        ran = trainer.run(x_data, y_data, x.rows, static_cast<T>(alpha), epochs, use_relu,
-                          errors_data);
+        ran = kernels.train(problem, workspace);
     }
     if (ran == epochs) {
         return std::move(errors);

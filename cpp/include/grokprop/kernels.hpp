@@ -7,18 +7,16 @@
 // so the results equal grokprop.backends.reference bit for bit. Inner loops run over the
 // *output* index j with unit stride: vectorising them keeps every element's order.
 //
-// Matrices are row-major and C-contiguous: W[k][j] is w[k * n_out + j].
+// Matrices are row-major and C-contiguous: W[k][j] is w[k * n_out + j]. The fused training
+// loop runs register-blocked versions of these (grokprop/tiles.hpp) with the same order.
 #pragma once
 
 #include <cstddef>
 
-#if defined(_MSC_VER)
-#define GROKPROP_RESTRICT __restrict
-#else
-#define GROKPROP_RESTRICT __restrict__
-#endif
+#include "grokprop/simd.hpp"
 
 namespace grokprop {
+inline namespace GROKPROP_ISA {  // one copy per instruction set (see simd.hpp)
 
 // ---------------------------------------------------------------------------------------
 // Scalars
@@ -269,4 +267,5 @@ inline void subtract_scaled(T* GROKPROP_RESTRICT w, const T* GROKPROP_RESTRICT g
     }
 }
 
+}  // namespace GROKPROP_ISA
 }  // namespace grokprop

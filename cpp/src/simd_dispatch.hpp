@@ -1,0 +1,35 @@
+// Run-time choice of instruction set for the compiled kernels.
+//
+// The kernel headers are compiled once per instruction set (cpp/src/kernel_table.cpp, built by
+// CMakeLists.txt as one object library per set: baseline always; avx2 and avx512 on x86-64
+// with GCC/Clang). Each compilation defines one KernelTable of pointers to its own copies of
+// the kernels. At import, _core picks the best table the CPU supports, or the one named by
+// the environment variable GROKPROP_SIMD (baseline, avx2, avx512; unset or "auto": best).
+// Every table computes bit-identical results (SPEC §3); they differ only in speed.
+//
+// Adding a kernel (e.g. another training loop): declare its entry in KernelTable, fill it in
+// kernel_table.cpp from a header-only kernel written inside `inline namespace GROKPROP_ISA`
+// (see grokprop/simd.hpp), and call it through kernels() from its binding.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernel_table.hpp"
+
+namespace grokprop::dispatch {
+
+/// The table in use (safe to call from any thread).
+const KernelTable& kernels() noexcept;
+
+/// Names of the tables this build has and this CPU can run, slowest first.
+std::vector<std::string> available();
+
+/// Switches every later call to the table `name` ("auto": the best available).
+/// Throws std::invalid_argument naming the available ones if `name` is not one of them.
+void select(const std::string& name);
+
+/// The choice at import: GROKPROP_SIMD if set (an error if unavailable), else the best.
+void select_from_environment();
+
+}  // namespace grokprop::dispatch
