@@ -9,6 +9,7 @@ general stochastic and mini-batch loops.
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 import subprocess
@@ -50,7 +51,7 @@ def _problem(sizes: list[int], rows: int, dtype: str, seed: int = 0):
     rng = np.random.RandomState(seed)
     weights = [
         (2 * rng.random_sample((n_in, n_out)) - 1).astype(dtype)
-        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        for n_in, n_out in itertools.pairwise(sizes)
     ]
     X = rng.uniform(-1, 1, (rows, sizes[0])).astype(dtype)
     Y = rng.uniform(-1, 1, (rows, sizes[-1])).astype(dtype)
@@ -76,7 +77,7 @@ def test_an_x86_64_build_offers_what_the_cpu_supports() -> None:
         expected.append("avx2")
     if {"avx512f", "avx512vl", "avx512bw", "avx512dq"} <= set(flags):
         expected.append("avx512")
-    assert LEVELS == expected
+    assert expected == LEVELS
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
