@@ -45,8 +45,14 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
                                   epochs,            batch_size,             use_relu,
                                   errors.mutable_data()};
     const dispatch::Kernels<T>& kernels = dispatch::kernels().get<T>();
+    // a small network's workspace on the stack: for the chapter's networks an allocation
+    // would cost a tenth of the whole training
+    constexpr std::size_t stack_elements = 512;
+    alignas(64) T stack_workspace[stack_elements];
+    const std::size_t elements = kernels.train_workspace_size(problem);
     py::array_t<T> workspace_owner;
-    T* workspace = aligned_workspace(kernels.train_workspace_size(problem), workspace_owner);
+    T* workspace = elements <= stack_elements ? stack_workspace
+                                              : aligned_workspace(elements, workspace_owner);
 
     std::size_t ran = 0;
     {

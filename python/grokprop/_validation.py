@@ -43,12 +43,15 @@ def check_activation(activation: Any) -> str:
 
 def check_int(value: Any, name: str, *, minimum: int) -> int:
     """An integer (not a bool, not a float) of at least ``minimum``."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+    if type(value) is int:  # the common case, without the generic checks below
+        number = value
+    else:
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+        try:
+            number = operator.index(value)
+        except TypeError:
+            raise TypeError(f"{name} must be an integer, got {value!r}") from None
     if number < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {number}")
     return number
@@ -66,12 +69,19 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
 
 def check_alpha(alpha: Any) -> float:
     """The learning rate: a finite real number > 0."""
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
+    if type(alpha) is not float and (
+        isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real)
+    ):
         raise TypeError(f"alpha must be a real number > 0, got {alpha!r}")
     value = float(alpha)
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
     return value
+
+
+def all_finite(array: NDArray[np.floating]) -> bool:
+    """No NaN or inf in ``array`` (``count_nonzero`` is much cheaper than ``.all()``)."""
+    return bool(np.count_nonzero(np.isfinite(array)) == array.size)
 
 
 def as_matrix(
@@ -81,9 +91,31 @@ def as_matrix(
 
     Integer and float inputs are accepted (the book's are ``int``); booleans, complex
     numbers, strings and objects are not. A 1-D ``value`` is read as one column when
-    ``columns == 1`` (the book's ``walk_vs_stop`` vector).
+    ``columns == 1`` (the book's ``walk_vs_stop`` vector). An array that already has the
+    dtype and layout is returned as it is (not copied).
     """
-    array = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    array = value if type(value) is np.ndarray else np.asarray(value)
+    kind = array.dtype.kind
+    shape = array.shape
+    if not (
+        len(shape) == 2
+        and kind in "iuf"
+        and shape[0]
+        and shape[1]
+        and (columns is None or shape[1] == columns)
+    ):
+        array = _checked_shape(array, name, columns)
+    converted = array
+    if array.dtype != dtype or not array.flags.c_contiguous:
+        converted = array.astype(dtype, order="C")
+    # integers are finite in float32 and float64 (|int64| and uint64 < 2**64 < float32 max)
+    if kind == "f" and not all_finite(converted):
+        raise ValueError(f"{name} must be finite (no NaN or inf) as {dtype.name}")
+    return converted
+
+
+def _checked_shape(array: NDArray[Any], name: str, columns: int | None) -> NDArray[Any]:
+    """``array`` checked as as_matrix describes, or a TypeError/ValueError saying why not."""
     if array.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must hold real numbers (int or float), got dtype {array.dtype.name}"
@@ -96,10 +128,7 @@ def as_matrix(
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if columns is not None and array.shape[1] != columns:
         raise ValueError(f"{name} must have {columns} columns, got shape {array.shape}")
-    converted = np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(converted).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf) as {dtype.name}")
-    return converted
+    return array
 
 
 def check_rows(X: NDArray[np.floating], y: NDArray[np.floating]) -> None:
@@ -113,6 +142,8 @@ def check_batch_size(batch_size: Any, n_rows: int) -> int:
     """``None`` (full batch) or an integer in ``[1, n_rows]``."""
     if batch_size is None:
         return n_rows
+    if type(batch_size) is int and 1 <= batch_size <= n_rows:
+        return batch_size
     size = check_int(batch_size, "batch_size", minimum=1)
     if size > n_rows:
         raise ValueError(

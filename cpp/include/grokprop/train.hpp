@@ -96,10 +96,10 @@ bool fits_small(const TrainProblem<T>& p) noexcept {
            p.layers[0].n_out <= small_hidden<T>;
 }
 
-/// Workspace of train_small: W[0] and W[1] transposed, padded, and the output deltas.
+/// Workspace of train_small: W[0] and W[1] transposed, padded.
 template <class T>
 std::size_t small_workspace_size(const TrainProblem<T>& p) noexcept {
-    return (p.layers[0].n_in + p.layers[1].n_out) * small_hidden<T> + p.layers[1].n_out;
+    return (p.layers[0].n_in + p.layers[1].n_out) * small_hidden<T>;
 }
 
 #if GROKPROP_VECTOR_EXTENSIONS
@@ -114,7 +114,6 @@ std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
     const std::size_t n_y = p.layers[1].n_out;
     T* const w0 = workspace;         // w0[k * H + j] = W[0][k][j]
     T* const w1t = w0 + n_x * H;     // w1t[o * H + j] = W[1][j][o]
-    T* const d_out = w1t + n_y * H;  // output deltas of the current row
     for (std::size_t k = 0; k < n_x; ++k) {
         for (std::size_t j = 0; j < H; ++j) {
             w0[k * H + j] = j < n_h ? p.layers[0].weights[k * n_h + j] : T(0);
@@ -154,48 +153,45 @@ std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
                     h[c] = p.relu ? simd::relu<T, N>(z[c]) : z[c];
                 }
             }
-            // output layer, its error and delta: out[o] = sum over j in order of h[j] * W[1][j][o]
-            T error = T(0);
-            for (std::size_t o = 0; o < n_y; ++o) {
-                V products[C];
-                GROKPROP_UNROLL
-                for (std::size_t c = 0; c < C; ++c) {
-                    products[c] = h[c] * simd::load<T, N>(w1t + o * H + c * N);
-                }
-                T out = T(0);
-                for (std::size_t j = 0; j < n_h; ++j) {
-                    out += products[j / N][j % N];
-                }
-                const T diff = out - y[o];
-                d_out[o] = diff;
-                error += diff * diff;
-            }
-            epoch_error += error;
-            // the hidden delta from the old W[1], then W[1]'s step
+            // Per output unit o: out = sum over j in order of h[j] * W[1][j][o], its error
+            // and delta d, the hidden delta's term d * W[1][.][o] (old weights, summed over o in
+            // order), then W[1][.][o]'s step. One pass, d never leaves a register.
             V d_hidden[C];
             GROKPROP_UNROLL
             for (std::size_t c = 0; c < C; ++c) {
                 d_hidden[c] = zero;
             }
+            T error = T(0);
             for (std::size_t o = 0; o < n_y; ++o) {
-                const V d_o = simd::broadcast<T, N>(d_out[o]);
+                T* w = w1t + o * H;
+                V w_o[C];
+                V products[C];
                 GROKPROP_UNROLL
                 for (std::size_t c = 0; c < C; ++c) {
-                    d_hidden[c] += d_o * simd::load<T, N>(w1t + o * H + c * N);
+                    w_o[c] = simd::load<T, N>(w + c * N);
+                    products[c] = h[c] * w_o[c];
+                }
+                T out = T(0);
+                GROKPROP_UNROLL
+                for (std::size_t j = 0; j < H; ++j) {
+                    if (j < n_h) {
+                        out += products[j / N][j % N];
+                    }
+                }
+                const T diff = out - y[o];
+                error += diff * diff;
+                const V d_o = simd::broadcast<T, N>(diff);
+                GROKPROP_UNROLL
+                for (std::size_t c = 0; c < C; ++c) {
+                    d_hidden[c] += d_o * w_o[c];
+                    simd::store<T, N>(w + c * N, w_o[c] - alpha * (zero + h[c] * d_o));
                 }
             }
+            epoch_error += error;
             if (p.relu) {
                 GROKPROP_UNROLL
                 for (std::size_t c = 0; c < C; ++c) {
                     d_hidden[c] = d_hidden[c] * simd::relu_factor<T, N>(h[c]);
-                }
-            }
-            for (std::size_t o = 0; o < n_y; ++o) {
-                const V d_o = simd::broadcast<T, N>(d_out[o]);
-                GROKPROP_UNROLL
-                for (std::size_t c = 0; c < C; ++c) {
-                    T* w = w1t + o * H + c * N;
-                    simd::store<T, N>(w, simd::load<T, N>(w) - alpha * (zero + h[c] * d_o));
                 }
             }
             // W[0]'s step, fused with the next row's hidden layer
