@@ -9,6 +9,13 @@
 #include "bindings.hpp"
 #include "simd_dispatch.hpp"
 
+#ifndef GROKPROP_COMPILER
+#define GROKPROP_COMPILER "unknown"
+#endif
+#ifndef GROKPROP_SIMD_BUILT
+#define GROKPROP_SIMD_BUILT "baseline"
+#endif
+
 namespace {
 
 namespace py = pybind11;
@@ -32,6 +39,15 @@ void register_simd(py::module_& m) {
         py::arg("name"),
         "Use instruction set `name` (or 'auto', the best) from now on, in every thread.\n"
         "All of them give identical results; this is for tests and benchmarks.");
+    m.def(
+        "build_info",
+        [] {
+            py::dict info;
+            info["compiler"] = GROKPROP_COMPILER;
+            info["simd_built"] = GROKPROP_SIMD_BUILT;
+            return info;
+        },
+        "How this extension was built: compiler and the instruction sets compiled in.");
 }
 
 }  // namespace

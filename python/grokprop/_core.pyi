@@ -55,3 +55,15 @@ def train(
     Returns the per-epoch errors; stops after the first epoch whose error is not
     finite (the array is then shorter than ``epochs``).
     """
+
+def simd_levels() -> list[str]:
+    """Instruction sets of the training loop this build has and this CPU runs, slowest first."""
+
+def get_simd() -> str:
+    """The instruction set the training loop uses now."""
+
+def set_simd(name: str) -> None:
+    """Use instruction set ``name`` (or ``'auto'``, the best) from now on, in every thread."""
+
+def build_info() -> dict[str, str]:
+    """How this extension was built: compiler and the instruction sets compiled in."""
