@@ -43,3 +43,17 @@ def test_ratios_are_to_the_book_loop_of_the_same_group(tmp_path: Path) -> None:
     assert "| w1_fit[numba] | 15.0 µs | 150 ns | 7 | 200× |" in text
     assert "| w1_book_loop | 3.00 ms | 30.0 µs | 7 | 1.00× |" in text
     assert "| two_fits[cpp-two_threads] | 1.00 s | 10.0 ms | 7 | 2.00× |" in text
+
+
+def test_repeated_runs_report_the_median_ratio_and_its_range(tmp_path: Path) -> None:
+    paths = []
+    for i, (book, cpp) in enumerate([(3e-3, 1e-5), (4e-3, 1e-5), (3.5e-3, 1e-5)]):
+        data = {
+            "machine_info": {},
+            "benchmarks": [_bench("test_w1_book_loop", "W1", book), _bench("test_fit", "W1", cpp)],
+        }
+        paths.append(tmp_path / f"run{i}.json")
+        paths[-1].write_text(json.dumps(data))
+    text = _load().report(paths, "book_loop", repeats=True)
+    assert "| fit | 10.0 µs | 350× | 300× – 400× |" in text
+    assert "| w1_book_loop | 3.50 ms | 1.00× | 1.00× – 1.00× |" in text
