@@ -7,9 +7,19 @@
 // the environment variable GROKPROP_SIMD (baseline, avx2, avx512; unset or "auto": best).
 // Every table computes bit-identical results (SPEC §3); they differ only in speed.
 //
-// Adding a kernel (e.g. another training loop): declare its entry in KernelTable, fill it in
-// kernel_table.cpp from a header-only kernel written inside `inline namespace GROKPROP_ISA`
-// (see grokprop/simd.hpp), and call it through kernels() from its binding.
+// Adding a kernel (e.g. the lock-step seed sweep):
+//  1. write it header-only in cpp/include/grokprop/ inside
+//     `namespace grokprop { inline namespace GROKPROP_ISA { ... } }` (include grokprop/simd.hpp;
+//     simd::Vec<T, simd::max_lanes<T>> is one register of T), with no out-of-line templates
+//     from outside that namespace on its path (no std::vector, std::min ...: they would be
+//     compiled with the set's flags and could be merged into baseline code); plain-data
+//     argument structs may live outside it, like TrainProblem;
+//  2. add its function pointers to dispatch::Kernels<T> (kernel_table.hpp) and fill them in
+//     kernel_table.cpp (`&grokprop::GROKPROP_ISA::my_kernel<float>`, including its header);
+//  3. call it from its binding as dispatch::kernels().get<T>().my_kernel(...), with the GIL
+//     released around the call;
+//  4. test every copy: for each level of _core.simd_levels(), _core.set_simd(level), compare
+//     with the reference (as tests/test_simd_dispatch.py does).
 #pragma once
 
 #include <string>
