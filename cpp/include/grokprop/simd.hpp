@@ -29,13 +29,21 @@
 #define GROKPROP_RESTRICT __restrict__
 #endif
 
+// GROKPROP_VECTOR_EXTENSIONS=0 (e.g. -D on the command line) builds the scalar code other
+// compilers get, to test it with GCC or Clang.
+#ifndef GROKPROP_VECTOR_EXTENSIONS
 #if defined(__GNUC__) || defined(__clang__)
 #define GROKPROP_VECTOR_EXTENSIONS 1
+#else
+#define GROKPROP_VECTOR_EXTENSIONS 0
+#endif
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
 #define GROKPROP_INLINE inline __attribute__((always_inline))
 // Unroll a loop over the vectors of a register tile completely, so that they stay in registers.
 #define GROKPROP_UNROLL _Pragma("GCC unroll 32")
 #else
-#define GROKPROP_VECTOR_EXTENSIONS 0
 #define GROKPROP_INLINE inline
 #define GROKPROP_UNROLL
 #endif
@@ -62,9 +70,10 @@ inline constexpr std::size_t register_bytes = 8;
 inline constexpr std::size_t register_count = 16;
 #endif
 
-/// Lanes of T in the widest vector (at least 1).
+/// Lanes of T in the widest vector (1 without vector extensions).
 template <class T>
-inline constexpr std::size_t max_lanes = register_bytes >= sizeof(T) ? register_bytes / sizeof(T) : 1;
+inline constexpr std::size_t max_lanes =
+    GROKPROP_VECTOR_EXTENSIONS && register_bytes >= sizeof(T) ? register_bytes / sizeof(T) : 1;
 
 template <class T, std::size_t N>
 struct VecType {
@@ -134,10 +143,13 @@ GROKPROP_INLINE Vec<T, N> broadcast(T x) noexcept {
     }
 }
 
-#if GROKPROP_VECTOR_EXTENSIONS
 /// The integer vector of the same lane width (what a comparison of Vec<T, N> gives).
+#if GROKPROP_VECTOR_EXTENSIONS
 template <class T, std::size_t N>
 using Mask = decltype(Vec<T, N>{} > Vec<T, N>{});
+#else
+template <class T, std::size_t N>
+using Mask = T;  // never used: every Vec has one lane
 #endif
 
 /// relu(x) = x if x > 0 else +0, lane-wise (NaN and -0 give +0): x's bits where x > 0.
