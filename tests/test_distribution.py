@@ -47,6 +47,8 @@ KINDS = {
     "NDArray": "array",
     "Sequence": "sequence",
     "list": "list",
+    "str": "str",
+    "dict": "dict",
     "tuple": "tuple",
     "bool": "bool",
     "float": "float",

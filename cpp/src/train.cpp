@@ -1,15 +1,18 @@
 // Binding of the fused training loop (SPEC §5): check everything, take the raw pointers and
-// build the Trainer (its workspace) with the GIL held, then release the GIL in an inner
-// scope around the pure C++ loop only (pybind/pybind11#4748). Weights are updated in place.
+// allocate the workspace with the GIL held, then release the GIL in an inner scope around
+// the pure C++ loop only (pybind/pybind11#4748). Weights are updated in place. The loop is
+// the instruction set's copy chosen by simd_dispatch (all copies give identical bits).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "bindings.hpp"
 #include "grokprop/train.hpp"
+#include "simd_dispatch.hpp"
 #include "validate.hpp"
 
 namespace grokprop::bindings {
@@ -33,6 +36,18 @@ py::array_t<T> error_history(std::size_t epochs) {
     }
 }
 
+/// `count` elements of T, 64-byte aligned, in a NumPy array owned by `owner` (so the
+/// allocation shows in tracemalloc like every other array of a fit).
+template <class T>
+T* aligned_workspace(std::size_t count, py::array_t<T>& owner) {
+    constexpr std::size_t alignment = 64;
+    constexpr std::size_t spare = alignment / sizeof(T);
+    owner = py::array_t<T>(static_cast<py::ssize_t>(count + spare));
+    void* data = owner.mutable_data();
+    std::size_t space = (count + spare) * sizeof(T);
+    return static_cast<T*>(std::align(alignment, count * sizeof(T), data, space));
+}
+
 template <class T>
 py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Matrix& y,
                    double alpha, std::size_t epochs, std::size_t batch_size, bool use_relu) {
@@ -41,17 +56,25 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
     for (const Matrix& w : weights) {
         layers.push_back(Layer<T>{w.mutable_data<T>(), w.rows, w.cols});
     }
-    const T* x_data = x.data<T>();
-    const T* y_data = y.data<T>();
     py::array_t<T> errors = error_history<T>(epochs);
-    T* errors_data = errors.mutable_data();
-    Trainer<T> trainer(std::move(layers), batch_size);
+    const TrainProblem<T> problem{layers.data(),     layers.size(),          x.data<T>(),
+                                  y.data<T>(),       x.rows,                 static_cast<T>(alpha),
+                                  epochs,            batch_size,             use_relu,
+                                  errors.mutable_data()};
+    const dispatch::Kernels<T>& kernels = dispatch::kernels().get<T>();
+    // a small network's workspace on the stack: for the chapter's networks an allocation
+    // would cost a tenth of the whole training
+    constexpr std::size_t stack_elements = 512;
+    alignas(64) T stack_workspace[stack_elements];
+    const std::size_t elements = kernels.train_workspace_size(problem);
+    py::array_t<T> workspace_owner;
+    T* workspace = elements <= stack_elements ? stack_workspace
+                                              : aligned_workspace(elements, workspace_owner);
 
     std::size_t ran = 0;
     {
         py::gil_scoped_release release;
-        ran = trainer.run(x_data, y_data, x.rows, static_cast<T>(alpha), epochs, use_relu,
-                          errors_data);
+        ran = kernels.train(problem, workspace);
     }
     if (ran == epochs) {
         return std::move(errors);

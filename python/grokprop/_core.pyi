@@ -79,3 +79,15 @@ def sweep(
 
 def book_uniforms(seeds: NDArray[np.uint32], count: int) -> NDArray[np.float64]:
     """Row ``i`` is ``numpy.random.RandomState(seeds[i]).random_sample(count)``."""
+
+def simd_levels() -> list[str]:
+    """Instruction sets of the training loop this build has and this CPU runs, slowest first."""
+
+def get_simd() -> str:
+    """The instruction set the training loop uses now."""
+
+def set_simd(name: str) -> None:
+    """Use instruction set ``name`` (or ``'auto'``, the best) from now on, in every thread."""
+
+def build_info() -> dict[str, str]:
+    """How this extension was built: compiler and the instruction sets compiled in."""

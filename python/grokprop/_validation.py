@@ -46,12 +46,15 @@ def check_activation(activation: Any) -> str:
 
 def check_int(value: Any, name: str, *, minimum: int) -> int:
     """An integer (not a bool, not a float) of at least ``minimum``."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+    if type(value) is int:  # the common case, without the generic checks below
+        number = value
+    else:
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+        try:
+            number = operator.index(value)
+        except TypeError:
+            raise TypeError(f"{name} must be an integer, got {value!r}") from None
     if number < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {number}")
     return number
@@ -69,7 +72,9 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
 
 def check_positive(value: Any, name: str) -> float:
     """A finite real number > 0 (a learning rate, a scale)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (  # the common case first: a plain float
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+    ):
         raise TypeError(f"{name} must be a real number > 0, got {value!r}")
     try:
         number = float(value)
@@ -134,6 +139,11 @@ def check_memory(nbytes: int, what: str) -> None:
         )
 
 
+def all_finite(array: NDArray[np.floating]) -> bool:
+    """No NaN or inf in ``array`` (``count_nonzero`` is much cheaper than ``.all()``)."""
+    return bool(np.count_nonzero(np.isfinite(array)) == array.size)
+
+
 def as_matrix(
     value: Any, name: str, dtype: np.dtype[np.floating], *, columns: int | None = None
 ) -> NDArray[np.floating]:
@@ -141,17 +151,46 @@ def as_matrix(
 
     Integer and float inputs are accepted (the book's are ``int``); booleans, complex
     numbers, strings and objects are not. A 1-D ``value`` is read as one column when
-    ``columns == 1`` (the book's ``walk_vs_stop`` vector).
+    ``columns == 1`` (the book's ``walk_vs_stop`` vector). An array that already has the
+    dtype and layout is returned as it is (not copied).
     """
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(
             f"{name} must not be a masked array: its masked entries would be used as numbers; "
             "pass value.filled(...) or drop the masked rows"
         )
-    try:
-        array = np.asarray(value) if not isinstance(value, np.ndarray) else value
-    except (ValueError, TypeError) as exc:  # ragged nested lists, unconvertible objects
-        raise ValueError(f"{name} must be a 2-D array of numbers: {exc}") from None
+    if type(value) is np.ndarray:
+        array = value
+    else:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as exc:  # ragged nested lists, unconvertible objects
+            raise ValueError(f"{name} must be a 2-D array of numbers: {exc}") from None
+    kind = array.dtype.kind
+    shape = array.shape
+    if not (
+        len(shape) == 2
+        and kind in "iuf"
+        and shape[0]
+        and shape[1]
+        and (columns is None or shape[1] == columns)
+    ):
+        array = _checked_shape(array, name, columns)
+    converted = array
+    if array.dtype != dtype or not array.flags.c_contiguous:
+        with np.errstate(over="ignore"):  # out-of-range values become inf: reported below
+            converted = array.astype(dtype, order="C")
+    # integers are finite in float32 and float64 (|int64| and uint64 < 2**64 < float32 max)
+    if kind == "f" and not all_finite(converted):
+        raise ValueError(
+            f"{name} must be finite (no NaN or inf) as {dtype.name} "
+            f"(|values| <= {np.finfo(dtype).max:.3g})"
+        )
+    return converted
+
+
+def _checked_shape(array: NDArray[Any], name: str, columns: int | None) -> NDArray[Any]:
+    """``array`` checked as as_matrix describes, or a TypeError/ValueError saying why not."""
     if array.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must hold real numbers (int or float), got dtype {array.dtype.name}"
@@ -164,17 +203,7 @@ def as_matrix(
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if columns is not None and array.shape[1] != columns:
         raise ValueError(f"{name} must have {columns} columns, got shape {array.shape}")
-    if array.dtype == dtype:
-        converted = np.ascontiguousarray(array)
-    else:
-        with np.errstate(over="ignore"):  # out-of-range values become inf: reported below
-            converted = np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(converted).all():
-        raise ValueError(
-            f"{name} must be finite (no NaN or inf) as {dtype.name} "
-            f"(|values| <= {np.finfo(dtype).max:.3g})"
-        )
-    return converted
+    return array
 
 
 def check_own_weights(
@@ -207,7 +236,7 @@ def check_own_weights(
                 f"weights[{l}] is read-only (flags.writeable is False) but training updates it "
                 f"in place; set net.weights[{l}].flags.writeable = True, or train net.copy()"
             )
-        if not np.isfinite(w).all():
+        if not all_finite(w):
             raise ValueError(
                 f"weights[{l}] must be finite (no NaN or inf); it was changed in place through "
                 "net.weights"
@@ -225,6 +254,8 @@ def check_batch_size(batch_size: Any, n_rows: int) -> int:
     """``None`` (full batch) or an integer in ``[1, n_rows]``."""
     if batch_size is None:
         return n_rows
+    if type(batch_size) is int and 1 <= batch_size <= n_rows:
+        return batch_size
     size = check_int(batch_size, "batch_size", minimum=1)
     if size > n_rows:
         raise ValueError(

@@ -8,8 +8,8 @@ import numbers
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -38,6 +38,19 @@ class History:
         """The last epoch's error (``nan`` for a zero-epoch fit)."""
         return float(self.errors[-1]) if len(self.errors) else float("nan")
 
+    @classmethod
+    def _of(
+        cls, errors: FloatArray, alpha: float, epochs: int, batch_size: int, backend: str
+    ) -> History:
+        """``History(...)`` for fit(): the frozen dataclass's ``__init__`` sets each field
+        with its own ``object.__setattr__`` call, a sixth of fit()'s own time on the book
+        network; one ``__dict__`` update gives the same object."""
+        history = object.__new__(cls)
+        history.__dict__.update(
+            errors=errors, alpha=alpha, epochs=epochs, batch_size=batch_size, backend=backend
+        )
+        return history
+
 
 @dataclass(frozen=True)
 class StepTrace:
@@ -65,8 +78,7 @@ class StepTrace:
         return float(total)
 
 
-@dataclass(frozen=True)
-class _FitArgs:
+class _FitArgs(NamedTuple):
     X: FloatArray
     y: FloatArray
     alpha: float
@@ -116,20 +128,24 @@ class Network:
     ) -> None:
         self._dtype = check.as_float_dtype(dtype)
         self._activation = check.check_activation(activation)
+        self._relu = self._activation == "relu"
         if weights is None:
             if sizes is None:
                 raise TypeError("Network needs sizes (e.g. [3, 4, 1]) or weights")
             self._sizes = check.check_sizes(sizes)
-            self._weights = _book_weights(
-                self._sizes,
-                check.check_seed(seed),
+            self._buffer, self._weights = _pack(
+                _book_weights(
+                    self._sizes,
+                    check.check_seed(seed),
+                    self._dtype,
+                    check.check_positive(weight_scale, "weight_scale"),
+                ),
                 self._dtype,
-                check.check_positive(weight_scale, "weight_scale"),
             )
         else:
             if seed is not None or weight_scale != 1.0:
                 raise ValueError("give either seed (and weight_scale) or weights, not both")
-            self._weights = _own_weights(weights, self._dtype)
+            self._buffer, self._weights = _pack(_own_weights(weights, self._dtype), self._dtype)
             self._sizes = (self._weights[0].shape[0], *(w.shape[1] for w in self._weights))
             if sizes is not None and check.check_sizes(sizes) != self._sizes:
                 raise ValueError(
@@ -140,14 +156,17 @@ class Network:
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
-        with self._lock:  # pickle / copy.deepcopy: everything but the lock
+        with self._lock:  # pickle / copy.deepcopy: everything but the lock and the buffer
             state = self.__dict__.copy()
-            state["_weights"] = self._snapshot()
-        del state["_lock"]
+            state["_weights"] = [w.copy() for w in self._weights]
+        del state["_lock"], state["_buffer"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        weights = state.pop("_weights")
         self.__dict__.update(state)
+        # the views of a fresh aligned buffer (an unpickled buffer's alignment is chance)
+        self._buffer, self._weights = _pack(weights, self._dtype)
         self._lock = threading.Lock()
 
     # -- what the network is ---------------------------------------------------------------
@@ -196,10 +215,6 @@ class Network:
             f"dtype={self._dtype.name!r})"
         )
 
-    @property
-    def _relu(self) -> bool:
-        return self._activation == "relu"
-
     # -- using it --------------------------------------------------------------------------
     def forward(self, X: ArrayLike, *, backend: str | None = None) -> list[FloatArray]:
         """Every layer's output for the rows of ``X``: ``[layer_0, ..., layer_L]``."""
@@ -236,7 +251,7 @@ class Network:
                 trace = StepTrace(layers, deltas, weight_deltas, errors)
                 engine.update(self._weights, weight_deltas, alpha)
                 error = trace.error  # the sum of the rows' errors may overflow too
-            if not (math.isfinite(error) and _all_finite(self._weights)):
+            if not (math.isfinite(error) and check.all_finite(self._buffer)):
                 self._restore(saved)
                 raise DivergenceError(0, error)
             return trace
@@ -268,32 +283,37 @@ class Network:
         ``None`` shows one only when stderr is a terminal and the fit is expected to take
         more than a second. The results are the same bits either way.
         """
+        # on the book network all of fit() but the training loop takes about as long as the
+        # loop itself, so every call here counts (see BENCHMARKS.md)
         engine = resolve(backend)
         with self._lock:
             self._check_weights(writeable=True)
             args = self._fit_args(X, y, alpha, epochs, batch_size)
-            saved = self._snapshot()
+            saved = self._buffer.copy()
             if progress is False or not _progress.wanted(
                 progress, engine.name, self._sizes, len(args.X), args.epochs, args.batch_size
             ):
                 errors = self._train(engine, args)
             else:
                 errors = _progress.run_in_chunks(
-                    lambda n: self._train(engine, replace(args, epochs=n)),
+                    lambda n: self._train(engine, args._replace(epochs=n)),
                     args.epochs,
                     desc=f"fit {list(self._sizes)}",
                 )
             # the loop stops at the first non-finite epoch error, so only the last can be
-            if (len(errors) and not math.isfinite(errors[-1])) or not _all_finite(self._weights):
+            if (len(errors) and not math.isfinite(errors[-1])) or not check.all_finite(
+                self._buffer
+            ):
                 self._restore(saved)
                 raise DivergenceError(len(errors) - 1, float(errors[-1]))
-            return History(errors, args.alpha, args.epochs, args.batch_size, engine.name)
+            return History._of(errors, args.alpha, args.epochs, args.batch_size, engine.name)
 
     # -- internals shared with grokprop.verify ------------------------------------------------
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
         rows = self._detached(check.as_matrix(X, "X", self._dtype, columns=self._sizes[0]))
         targets = self._detached(check.as_matrix(y, "y", self._dtype, columns=self._sizes[-1]))
-        check.check_rows(rows, targets)
+        if rows.shape[0] != targets.shape[0]:
+            check.check_rows(rows, targets)
         return rows, targets
 
     def _detached(self, data: FloatArray) -> FloatArray:
@@ -333,16 +353,42 @@ class Network:
             self._weights, args.X, args.y, args.alpha, args.epochs, args.batch_size, self._relu
         )
 
-    def _snapshot(self) -> list[FloatArray]:
-        return [w.copy() for w in self._weights]
+    # The weights are views into one buffer: a fit saves, checks and restores all of them
+    # with one NumPy call each, which matters for the chapter's tiny networks.
+    def _snapshot(self) -> FloatArray:
+        saved: FloatArray = self._buffer.copy()
+        return saved
 
-    def _restore(self, saved: list[FloatArray]) -> None:
-        for w, old in zip(self._weights, saved):
-            np.copyto(w, old)
+    def _restore(self, saved: FloatArray) -> None:
+        np.copyto(self._buffer, saved)
 
 
-def _all_finite(arrays: Sequence[FloatArray]) -> bool:
-    return all(np.isfinite(a).all() for a in arrays)
+_ALIGNMENT = 64  # bytes: a cache line, and the widest vector the C++ kernels load
+
+
+def _pack(
+    matrices: list[NDArray[np.floating]], dtype: np.dtype[np.floating]
+) -> tuple[NDArray[np.floating], list[NDArray[np.floating]]]:
+    """Copy ``matrices`` into one zero-padded buffer; return it and C-contiguous views.
+
+    Each matrix starts on a 64-byte boundary, so the compiled kernels' vector loads of
+    a row never straddle cache lines needlessly.
+    """
+    step = _ALIGNMENT // dtype.itemsize
+    offsets = []
+    total = 0
+    for matrix in matrices:
+        offsets.append(total)
+        total += -(-matrix.size // step) * step
+    raw = np.zeros(total + step, dtype=dtype)
+    start = (-raw.ctypes.data % _ALIGNMENT) // dtype.itemsize
+    buffer = raw[start : start + total]
+    views = []
+    for matrix, offset in zip(matrices, offsets):
+        view = buffer[offset : offset + matrix.size].reshape(matrix.shape)
+        view[...] = matrix
+        views.append(view)
+    return buffer, views
 
 
 def _book_weights(
@@ -375,7 +421,7 @@ def _book_weights(
 
 
 def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.floating]]:
-    """Copy user weights into owned C-contiguous matrices, checking shapes and values."""
+    """User weights as C-contiguous matrices of ``dtype``, checking shapes and values."""
     if isinstance(weights, np.ndarray) and weights.ndim in (1, 2):
         matrices: list[Any] = [weights.reshape(-1, 1) if weights.ndim == 1 else weights]
     elif (
@@ -395,7 +441,7 @@ def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.
         raise ValueError("weights must hold at least one matrix")
     owned: list[NDArray[np.floating]] = []
     for l, matrix in enumerate(matrices):
-        array = check.as_matrix(matrix, f"weights[{l}]", dtype).copy()
+        array = check.as_matrix(matrix, f"weights[{l}]", dtype)  # _pack copies it
         if owned and owned[-1].shape[1] != array.shape[0]:
             raise ValueError(
                 f"weights[{l}] has shape {array.shape} but weights[{l - 1}] has "

@@ -7,18 +7,16 @@
 // so the results equal grokprop.backends.reference bit for bit. Inner loops run over the
 // *output* index j with unit stride: vectorising them keeps every element's order.
 //
-// Matrices are row-major and C-contiguous: W[k][j] is w[k * n_out + j].
+// Matrices are row-major and C-contiguous: W[k][j] is w[k * n_out + j]. The fused training
+// loop runs register-blocked versions of these (grokprop/tiles.hpp) with the same order.
 #pragma once
 
 #include <cstddef>
 
-#if defined(_MSC_VER)
-#define GROKPROP_RESTRICT __restrict
-#else
-#define GROKPROP_RESTRICT __restrict__
-#endif
+#include "grokprop/simd.hpp"
 
 namespace grokprop {
+inline namespace GROKPROP_ISA {  // one copy per instruction set (see simd.hpp)
 
 // ---------------------------------------------------------------------------------------
 // Scalars
@@ -153,31 +151,6 @@ inline void accumulate_outer(const T* GROKPROP_RESTRICT a, const T* GROKPROP_RES
     }
 }
 
-/// Stochastic step (a batch of one row): W[k][j] -= alpha * (0 + a[k] * d[j]).
-/// This is the batch update below with S = 0 + outer(a, d) and m = 1 (S / 1 == S);
-/// the explicit 0 + keeps even the sign of a zero product identical to the reference.
-template <class T>
-inline void subtract_outer(T* GROKPROP_RESTRICT w, const T* GROKPROP_RESTRICT a,
-                           const T* GROKPROP_RESTRICT d, std::size_t n_in, std::size_t n_out,
-                           T alpha) noexcept {
-    for (std::size_t k = 0; k < n_in; ++k) {
-        const T ak = a[k];
-        T* GROKPROP_RESTRICT w_k = w + k * n_out;
-        for (std::size_t j = 0; j < n_out; ++j) {
-            w_k[j] -= alpha * (T(0) + ak * d[j]);
-        }
-    }
-}
-
-/// Batch step: W[i] -= alpha * (S[i] / m) for the n entries of one matrix.
-template <class T>
-inline void subtract_average(T* GROKPROP_RESTRICT w, const T* GROKPROP_RESTRICT s, std::size_t n,
-                             T m, T alpha) noexcept {
-    for (std::size_t i = 0; i < n; ++i) {
-        w[i] -= alpha * (s[i] / m);
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Whole arrays (the backend primitives); m rows, each computed as above.
 
@@ -269,4 +242,5 @@ inline void subtract_scaled(T* GROKPROP_RESTRICT w, const T* GROKPROP_RESTRICT g
     }
 }
 
+}  // namespace GROKPROP_ISA
 }  // namespace grokprop

@@ -84,6 +84,9 @@ def _check_name(name: object, source: str = "backend") -> str:
 
 
 def _load(name: str) -> Backend | BackendUnavailableError:
+    loaded = _loaded.get(name)  # once loaded, never replaced: no lock needed to read it
+    if loaded is not None:
+        return loaded
     with _load_lock:
         if name not in _loaded:
             try:

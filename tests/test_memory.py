@@ -1,0 +1,36 @@
+"""A fit's peak memory does not grow with its epochs (the workspace is allocated once).
+
+tracemalloc sees every NumPy allocation, including the C++ loop's workspace (a NumPy array
+owned by the binding); scripts/bench_memory.py measures the whole process (RSS) and counts
+allocator calls under valgrind.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import grokprop as gp
+
+
+def _peak_bytes(backend: str, epochs: int, batch_size: int) -> int:
+    X, y = gp.datasets.random_onehot(200, 100, 10, seed=0)
+    rng = np.random.RandomState(0)
+    net = gp.Network(weights=[0.2 * rng.random_sample(s) - 0.1 for s in [(100, 40), (40, 10)]])
+    net.fit(X, y, alpha=0.005, epochs=1, batch_size=batch_size, backend=backend)  # warm up
+    tracemalloc.start()
+    try:
+        net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("batch_size", [1, 20])
+def test_peak_memory_does_not_grow_with_epochs(backend: str, batch_size: int) -> None:
+    one = _peak_bytes(backend, 1, batch_size)
+    many = _peak_bytes(backend, 6, batch_size)
+    # the errors array grows by 5 float64 values; allow allocator rounding on top
+    assert many - one <= 5 * 8 + 64, (one, many)
