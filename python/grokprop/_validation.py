@@ -212,14 +212,17 @@ def check_own_weights(
     dtype: np.dtype[np.floating],
     *,
     writeable: bool,
+    buffer: NDArray[np.floating] | None = None,
 ) -> None:
     """The network's own arrays are still fit to compute with (and to train, if writeable).
 
     ``Network.weights`` hands out the live arrays, so a user can change them in place:
     assign NaN, reshape (``w.shape = ...``), or set ``w.flags.writeable = False``. The
     compiled loops must never see such an array (numba does not bounds-check), so every
-    call checks first: a few attribute reads plus one ``isfinite`` pass per matrix.
+    call checks first: a few attribute reads plus one ``isfinite`` pass (over ``buffer``,
+    the memory all the weights are views of, when given: one call instead of one a matrix).
     """
+    finite_buffer = buffer is not None and all_finite(buffer)
     for l, (w, shape) in enumerate(zip(weights, shapes)):
         flags = w.flags
         if w.shape != shape or w.dtype != dtype:
@@ -236,7 +239,7 @@ def check_own_weights(
                 f"weights[{l}] is read-only (flags.writeable is False) but training updates it "
                 f"in place; set net.weights[{l}].flags.writeable = True, or train net.copy()"
             )
-        if not all_finite(w):
+        if not finite_buffer and not all_finite(w):
             raise ValueError(
                 f"weights[{l}] must be finite (no NaN or inf); it was changed in place through "
                 "net.weights"

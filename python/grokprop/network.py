@@ -330,7 +330,9 @@ class Network:
         return data
 
     def _check_weights(self, *, writeable: bool) -> None:
-        check.check_own_weights(self._weights, self._shapes, self._dtype, writeable=writeable)
+        check.check_own_weights(
+            self._weights, self._shapes, self._dtype, writeable=writeable, buffer=self._buffer
+        )
 
     def _fit_args(
         self, X: ArrayLike, y: ArrayLike, alpha: Any, epochs: Any, batch_size: Any
