@@ -3,17 +3,16 @@
 ``gp.sweep`` trains every seed's network in compiled code, many networks in lock-step.
 Each benchmark times one whole sweep; ``extra_info["networks"]`` says how many networks
 it trained, so the time per network is the median divided by that. The baseline is the
-book's loop for one network (``book_loop`` of ``test_bench_book.py``), timed in the same
-run. Every benchmark checks a subset of its networks against the NumPy reference, bit
+book's loop for one network (W1's: 60 epochs of conftest.py's ``np.dot`` loop), timed in
+the same run. Every benchmark checks a subset of its networks against the NumPy reference, bit
 for bit.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
-from types import ModuleType
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,16 +25,6 @@ SIZES, ALPHA, EPOCHS = [3, 4, 1], 0.2, 60
 SEEDS = range(10_000)
 CHECKED = [0, 1, 2, 3, 1234, 5000, 8191, 9998, 9999]  # first block, middle, the ragged end
 ALL_THREADS = os.cpu_count() or 1
-
-
-def _load_book_benchmarks() -> ModuleType:
-    """test_bench_book.py (W1), which holds the book-style loop (benchmarks/ is no package)."""
-    path = Path(__file__).with_name("test_bench_book.py")
-    spec = importlib.util.spec_from_file_location("_w1_book_benchmarks", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _reference_errors(seeds: list[int]) -> np.ndarray:
@@ -62,12 +51,21 @@ def _sweep(backend: str, seeds: range | list[int], threads: int | None) -> gp.Sw
 
 
 @pytest.mark.benchmark(group=GROUP)
-def test_w2_book_loop_numpy_blas(benchmark) -> None:
-    """The baseline: one network by the book's loop (np.dot)."""
-    book_loop = _load_book_benchmarks().book_loop
+def test_w2_book_loop_numpy_blas(
+    benchmark: Any, workloads: Callable[[str], Any], bench: Any
+) -> None:
+    """The baseline: one network's 60 epochs by the book's loop (np.dot), timed as W1 does."""
+    w = workloads("W1")  # the same network, data, alpha and epochs
+    errors, weights = bench.book_result(w)  # a fresh network, checked against the reference
+    bench.close((errors, weights), w.reference(), rtol=1e-9)
+
+    def sixty_epochs() -> float:
+        for _ in range(w.epochs):
+            error = bench.book_sgd_epoch(w.X, w.y, *weights, w.alpha)
+        return error
+
     benchmark.extra_info["networks"] = 1
-    errors = benchmark(book_loop, X.astype(float), Y.astype(float), EPOCHS, ALPHA)
-    np.testing.assert_allclose(errors[-1], 1.50556226651e-05, rtol=1e-9)
+    benchmark(sixty_epochs)
 
 
 @pytest.mark.benchmark(group=GROUP)
