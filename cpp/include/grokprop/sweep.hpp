@@ -96,12 +96,14 @@ struct SweepTask {
 
 inline namespace GROKPROP_ISA {  // one copy per instruction set (see simd.hpp)
 
-/// Networks trained side by side in one block: a lane loop of `vectors` of the ISA's widest
-/// registers (8 for SSE2's 16 bytes, 4 for AVX2's 32 and AVX-512's 64; measured with the
-/// book network, BENCHMARKS.md W2). At least 8 lanes without vector extensions.
+/// Networks trained side by side in one block, the same for either float type: as many as
+/// 8 of the ISA's widest registers hold in float64 (SSE2: 16, AVX2: 32), or 4 of AVX-512's
+/// (32). Measured with the book network (BENCHMARKS.md, W2): doubling or halving these was
+/// slower or no faster, and float32 was slower with twice the lanes (it then fills as many
+/// registers as float64). 8 lanes without vector extensions.
 template <class T>
 inline constexpr std::size_t sweep_lanes =
-    (simd::register_bytes >= 32 ? 4 : 8) * (simd::max_lanes<T> > 1 ? simd::max_lanes<T> : 1);
+    (simd::register_bytes == 64 ? 4 : 8) * simd::register_bytes / sizeof(double);
 
 /// Tag of this instruction set's instantiations of mt19937's templates (see mt19937.hpp).
 struct IsaTag {};
