@@ -32,9 +32,9 @@
 // are taken at that epoch, as Trainer::run stops. A block whose lanes have all diverged
 // stops early.
 //
-// Header-only, free of pybind11 and of global state. A LockstepSweep allocates its
-// workspace when built; run() allocates nothing and never throws. One LockstepSweep per
-// thread; run_sweep() is the whole sweep.
+// Header-only, free of pybind11 and of global state, allocation-free: a LockstepSweep
+// works in a workspace its caller allocates (sweep_workspace_size bytes), one per thread;
+// run() never throws.
 //
 // Per-ISA builds (run-time dispatch, cpp/src/simd_dispatch.hpp): everything but the plain-
 // data SweepTask lives in the inline namespace GROKPROP_ISA and calls no out-of-line template
