@@ -4,7 +4,8 @@ grokprop._core compiles its training loop once per instruction set and picks the
 CPU runs (``GROKPROP_SIMD`` overrides). Every copy must give the reference's bits: each test
 here forces each available copy in turn. The shapes are chosen so that every block width of
 the kernels runs (column and row tails), on both the small-network loop (hidden <= 8) and the
-general stochastic and mini-batch loops.
+general stochastic and mini-batch loops. The lock-step seed sweep (gp.sweep) has its copies
+too: each one equals the reference sweep.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import grokprop as gp
 from grokprop import _core
 from grokprop.backends.reference import ReferenceBackend
 
@@ -120,6 +122,52 @@ def test_every_instruction_set_diverges_like_the_reference(
         errors = _core.train(ws, X, Y, 0.5, 5, batch_size, True)
         assert np.array_equal(errors, ref_errors, equal_nan=True), level
         for w, ref in zip(ws, ref_weights):
+            assert np.array_equal(w, ref, equal_nan=True), level
+
+
+# Sweeps: the chapter's shapes (compiled with fixed sizes) and one of run-time size; 12 seeds
+# x 3 alphas = 36 networks make several lane blocks at every level (16 or 32 lanes) and a
+# ragged last one. The largest alpha makes every linear network diverge (some relu networks
+# die instead); the smallest none.
+SWEEP_SHAPES = [([3, 4, 1], "nonlinear"), ([3, 1], "linear"), ([4, 6, 5, 3], "random")]
+SWEEP_SEEDS = list(range(12))
+SWEEP_ALPHAS = [0.01, 0.2, 1e30]
+
+
+def _sweep_data(kind: str, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    if kind == "random":
+        rng = np.random.RandomState(2)
+        return rng.uniform(-2, 2, (5, sizes[0])), rng.uniform(-2, 2, (5, sizes[-1]))
+    return gp.datasets.streetlights(kind)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("activation", ["relu", "linear"])
+@pytest.mark.parametrize("batch_size", [1, 2])
+@pytest.mark.parametrize(("sizes", "kind"), SWEEP_SHAPES, ids=["3-4-1", "3-1", "4-6-5-3"])
+def test_every_instruction_set_sweeps_like_the_reference(
+    sizes: list[int], kind: str, batch_size: int, activation: str, dtype: str
+) -> None:
+    X, y = _sweep_data(kind, sizes)
+    args = {"seeds": SWEEP_SEEDS, "alphas": SWEEP_ALPHAS, "epochs": 6, "dtype": dtype}
+    args |= {"activation": activation, "batch_size": batch_size}
+    args |= {"curves": True, "weights": True}
+    with np.errstate(all="ignore"):
+        expected = gp.sweep(sizes, X, y, backend="numpy", **args)  # type: ignore[arg-type]
+    # seeds outer, alphas inner: network i has alpha SWEEP_ALPHAS[i % 3]
+    assert not expected.diverged[0 :: len(SWEEP_ALPHAS)].any()
+    if activation == "linear":
+        assert expected.diverged[2 :: len(SWEEP_ALPHAS)].all()
+    assert expected.curves is not None and expected.weights is not None
+    for level in LEVELS:
+        _core.set_simd(level)
+        result = gp.sweep(sizes, X, y, backend="cpp", threads=2, **args)  # type: ignore[arg-type]
+        assert np.array_equal(result.diverged, expected.diverged), level
+        assert np.array_equal(result.final_errors, expected.final_errors, equal_nan=True), level
+        assert result.curves is not None and result.weights is not None
+        assert np.array_equal(result.curves, expected.curves, equal_nan=True), level
+        for w, ref in zip(result.weights, expected.weights):
+            assert w.dtype == ref.dtype
             assert np.array_equal(w, ref, equal_nan=True), level
 
 

@@ -12,9 +12,13 @@ namespace grokprop::dispatch {
 
 const KernelTable GROKPROP_CONCAT(kernel_table_, GROKPROP_ISA) = {
     GROKPROP_STRING(GROKPROP_ISA),
-    {&grokprop::GROKPROP_ISA::train_workspace_size<float>, &grokprop::GROKPROP_ISA::train<float>},
+    {&grokprop::GROKPROP_ISA::train_workspace_size<float>, &grokprop::GROKPROP_ISA::train<float>,
+     &grokprop::GROKPROP_ISA::sweep_workspace_size<float>,
+     &grokprop::GROKPROP_ISA::sweep_blocks<float>, &grokprop::GROKPROP_ISA::sweep_range<float>},
     {&grokprop::GROKPROP_ISA::train_workspace_size<double>,
-     &grokprop::GROKPROP_ISA::train<double>},
+     &grokprop::GROKPROP_ISA::train<double>,
+     &grokprop::GROKPROP_ISA::sweep_workspace_size<double>,
+     &grokprop::GROKPROP_ISA::sweep_blocks<double>, &grokprop::GROKPROP_ISA::sweep_range<double>},
 };
 
 }  // namespace grokprop::dispatch

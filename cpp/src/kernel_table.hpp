@@ -6,6 +6,7 @@
 
 #include <cstddef>
 
+#include "grokprop/sweep.hpp"
 #include "grokprop/train.hpp"
 
 namespace grokprop::dispatch {
@@ -17,6 +18,12 @@ struct Kernels {
     std::size_t (*train_workspace_size)(const TrainProblem<T>&) noexcept;
     /// The fused training loop (grokprop/train.hpp).
     std::size_t (*train)(const TrainProblem<T>&, T*) noexcept;
+    /// Bytes of workspace one worker of sweep_range needs (grokprop/sweep.hpp).
+    std::size_t (*sweep_workspace_size)(const SweepTask<T>&) noexcept;
+    /// Blocks of networks a sweep has (the block width depends on the instruction set).
+    std::size_t (*sweep_blocks)(const SweepTask<T>&) noexcept;
+    /// Trains blocks [first, last) of a lock-step sweep on one workspace.
+    void (*sweep_range)(const SweepTask<T>&, void*, std::size_t, std::size_t) noexcept;
 };
 
 /// Every kernel of one instruction set.

@@ -7,7 +7,7 @@
 // the environment variable GROKPROP_SIMD (baseline, avx2, avx512; unset or "auto": best).
 // Every table computes bit-identical results (SPEC §3); they differ only in speed.
 //
-// Adding a kernel (e.g. the lock-step seed sweep):
+// Adding a kernel (as the lock-step seed sweep, grokprop/sweep.hpp, was added):
 //  1. write it header-only in cpp/include/grokprop/ inside
 //     `namespace grokprop { inline namespace GROKPROP_ISA { ... } }` (include grokprop/simd.hpp;
 //     simd::Vec<T, simd::max_lanes<T>> is one register of T), with no out-of-line templates

@@ -8,22 +8,73 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bindings.hpp"
 #include "grokprop/mt19937.hpp"
 #include "grokprop/sweep.hpp"
+#include "simd_dispatch.hpp"
 #include "validate.hpp"
 
 namespace grokprop::bindings {
 
 namespace {
 
-/// Networks trained side by side in one block: a lane loop is 8 vectors of the baseline
-/// ISA's 128-bit registers (SSE2) for either float type.
+/// Storage aligned to a cache line (a whole AVX-512 register), freed by unique_ptr.
+struct AlignedDelete {
+    void operator()(unsigned char* p) const noexcept {
+        ::operator delete(p, std::align_val_t{64});
+    }
+};
+using AlignedBuffer = std::unique_ptr<unsigned char, AlignedDelete>;
+
+AlignedBuffer allocate_aligned(std::size_t bytes) {
+    return AlignedBuffer(
+        static_cast<unsigned char*>(::operator new(bytes, std::align_val_t{64})));
+}
+
+/// Trains every network of `task` with the current instruction set's kernels on up to
+/// `threads` threads: worker t takes the t-th of contiguous equal ranges of blocks, on its
+/// own thread (worker 0 on the calling thread), each with a workspace allocated here before
+/// any thread starts. Results do not depend on the number of workers. A range whose thread
+/// cannot be started is trained by the calling thread. Pure C++: call it with the GIL
+/// released. Throws std::bad_alloc if the workspace cannot be allocated.
 template <class T>
-inline constexpr std::size_t sweep_lanes = 16 / sizeof(T) * 8;
+void run_sweep(const SweepTask<T>& task, std::size_t threads) {
+    const dispatch::Kernels<T>& kernels = dispatch::kernels().get<T>();
+    constexpr std::size_t max_workers = 256;  // more threads than this cannot pay off
+    const std::size_t blocks = kernels.sweep_blocks(task);
+    const std::size_t workers =
+        std::max<std::size_t>(1, std::min({threads, blocks, max_workers}));
+    const std::size_t bytes = kernels.sweep_workspace_size(task);
+    std::vector<AlignedBuffer> workspaces;
+    workspaces.reserve(workers);
+    for (std::size_t t = 0; t < workers; ++t) {
+        workspaces.push_back(allocate_aligned(bytes));
+    }
+    auto range_begin = [&](std::size_t t) { return blocks * t / workers; };
+    std::vector<std::thread> started;
+    for (std::size_t t = 1; t < workers; ++t) {
+        const std::size_t begin = range_begin(t);
+        const std::size_t end = range_begin(t + 1);
+        void* workspace = workspaces[t].get();
+        try {
+            started.emplace_back([&task, &kernels, workspace, begin, end] {
+                kernels.sweep_range(task, workspace, begin, end);
+            });
+        } catch (...) {  // no thread (or no memory for its handle): train the range here
+            kernels.sweep_range(task, workspaces[0].get(), begin, end);
+        }
+    }
+    kernels.sweep_range(task, workspaces[0].get(), range_begin(0), range_begin(1));
+    for (std::thread& thread : started) {
+        thread.join();
+    }
+}
 
 /// A 1-D, non-empty, C-contiguous array of element type E (no conversion).
 template <class E>
@@ -86,21 +137,23 @@ py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
         curves = std::move(rows);
     }
     py::object weights = py::none();
+    std::vector<T*> weight_data;  // task.weights points here
     if (want_weights) {
         py::list layers;
-        for (std::size_t l = 0; l + 1 < task.sizes.size(); ++l) {
+        for (std::size_t l = 0; l + 1 < task.n_sizes; ++l) {
             py::array_t<T> stacked(std::vector<py::ssize_t>{
                 n, static_cast<py::ssize_t>(task.sizes[l]),
                 static_cast<py::ssize_t>(task.sizes[l + 1])});
-            task.weights.push_back(stacked.mutable_data());
+            weight_data.push_back(stacked.mutable_data());
             layers.append(std::move(stacked));
         }
         weights = std::move(layers);
+        task.weights = weight_data.data();
     }
     {
         // pure C++ from here (the workspace it allocates is C++ memory)
         py::gil_scoped_release release;
-        run_sweep<T, sweep_lanes<T>>(task, threads);
+        run_sweep<T>(task, threads);
     }
     return py::make_tuple(std::move(final_errors), std::move(diverged), std::move(curves),
                           std::move(weights));
@@ -113,7 +166,7 @@ py::tuple sweep(const py::sequence& sizes, const py::array& X, const py::array& 
     DtypeCheck dtypes;
     const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
     const Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
-    std::vector<std::size_t> layer_sizes = require_sizes(sizes);
+    const std::vector<std::size_t> layer_sizes = require_sizes(sizes);
     require_shape(x, x.rows, layer_sizes.front(), "(rows, sizes[0])");
     require_shape(y, x.rows, layer_sizes.back(), "(rows of X, sizes[-1])");
     const std::size_t networks = require_vector<std::uint32_t>(seeds, "seeds", "uint32");
@@ -133,7 +186,8 @@ py::tuple sweep(const py::sequence& sizes, const py::array& X, const py::array& 
 
     return dispatch(dtypes.type(), [&](auto zero) {
         using T = decltype(zero);
-        SweepTask<T> task{layer_sizes,
+        SweepTask<T> task{layer_sizes.data(),
+                          layer_sizes.size(),
                           x.data<T>(),
                           y.data<T>(),
                           x.rows,
@@ -146,8 +200,8 @@ py::tuple sweep(const py::sequence& sizes, const py::array& X, const py::array& 
                           nullptr,
                           nullptr,
                           nullptr,
-                          {}};
-        return sweep_as<T>(std::move(task), static_cast<std::size_t>(threads), curves, weights);
+                          nullptr};
+        return sweep_as<T>(task, static_cast<std::size_t>(threads), curves, weights);
     });
 }
 

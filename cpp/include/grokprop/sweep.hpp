@@ -32,28 +32,22 @@
 // are taken at that epoch, as Trainer::run stops. A block whose lanes have all diverged
 // stops early.
 //
-// Header-only, free of pybind11 and of global state. A LockstepSweep allocates its
-// workspace when built; run() allocates nothing and never throws. One LockstepSweep per
-// thread; run_sweep() is the whole sweep.
+// Header-only, free of pybind11 and of global state, allocation-free: a LockstepSweep
+// works in a workspace its caller allocates (sweep_workspace_size bytes), one per thread;
+// run() never throws.
 //
-// Per-ISA builds (runtime dispatch): compile a translation unit with the target's flags
-// (keeping -ffp-contract=off) that instantiates run_sweep<T, L, Tag> for both float types
-// with a tag type of its own (see mt19937.hpp for why the tag matters), and call it instead
-// of the baseline instantiation when the CPU has the ISA. Every ISA and every L gives the
-// same bits. Measured for the book network (float64, one thread, µs per network):
-// baseline SSE2 L=16 1.86; AVX2 L=16 1.04; AVX-512 (512-bit vectors) L=32 0.87 -- a lane
-// loop of 8 vectors of the ISA does well.
+// Per-ISA builds (run-time dispatch, cpp/src/simd_dispatch.hpp): everything but the plain-
+// data SweepTask lives in the inline namespace GROKPROP_ISA and calls no out-of-line template
+// from outside it, so cpp/src/kernel_table.cpp compiles one copy per instruction set. The
+// binding (cpp/src/sweep.cpp) allocates each worker's workspace and starts the threads; a
+// kernel table's sweep_range() trains a range of blocks on one workspace. Every ISA and
+// every L gives the same bits. Lanes per block: sweep_lanes<T> (a lane loop of a few vectors
+// of the ISA's widest registers; see the comment there and BENCHMARKS.md).
 #pragma once
 
-#include <algorithm>
-#include <array>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <new>
-#include <thread>
-#include <vector>
 
 #include "grokprop/kernels.hpp"
 #include "grokprop/mt19937.hpp"
@@ -69,52 +63,70 @@
 // Marks a loop over k or j: unrolled when its bound is a compile-time constant
 // (FixedSizes), so every lane group's offset is a constant too.
 #if defined(__clang__)
-#define GROKPROP_UNROLL _Pragma("unroll")
+#define GROKPROP_SWEEP_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__)
-#define GROKPROP_UNROLL _Pragma("GCC unroll 16")
+#define GROKPROP_SWEEP_UNROLL _Pragma("GCC unroll 16")
 #else
-#define GROKPROP_UNROLL
+#define GROKPROP_SWEEP_UNROLL
 #endif
 
 namespace grokprop {
 
-/// Allocator of 64-byte aligned storage (a cache line; a whole AVX-512 register).
+/// What the networks of a sweep share, their seeds and rates, and where results go.
+/// Network i uses seeds[i] (book initialisation) and alphas[i] (rounded to T once).
+/// Plain data: the caller owns every array.
 template <class T>
-struct CacheLineAllocator {
-    using value_type = T;
-    static constexpr std::align_val_t alignment{64};
-
-    CacheLineAllocator() = default;
-    template <class U>
-    explicit CacheLineAllocator(const CacheLineAllocator<U>& /*other*/) noexcept {}
-
-    T* allocate(std::size_t n) {
-        return static_cast<T*>(::operator new(n * sizeof(T), alignment));
-    }
-    void deallocate(T* p, std::size_t /*n*/) noexcept { ::operator delete(p, alignment); }
-
-    template <class U>
-    bool operator==(const CacheLineAllocator<U>& /*other*/) const noexcept {
-        return true;
-    }
-    template <class U>
-    bool operator!=(const CacheLineAllocator<U>& /*other*/) const noexcept {
-        return false;
-    }
+struct SweepTask {
+    const std::size_t* sizes;  // n_0, ..., n_L
+    std::size_t n_sizes;       // L + 1 (at least two)
+    const T* x;                // rows × n_0
+    const T* y;                // rows × n_L
+    std::size_t rows;
+    std::size_t epochs;
+    std::size_t batch_size;  // 1 <= batch_size <= rows
+    bool relu;
+    const std::uint32_t* seeds;  // networks
+    const double* alphas;        // networks
+    std::size_t networks;
+    T* final_errors;  // networks: the last epoch's error (NaN if no epoch)
+    bool* diverged;   // networks
+    T* curves;        // networks × epochs, or nullptr
+    T* const* weights;  // per layer l: networks × n_l × n_{l+1}; or nullptr
 };
 
-/// Layer sizes known only at run time (any network).
+inline namespace GROKPROP_ISA {  // one copy per instruction set (see simd.hpp)
+
+/// Networks trained side by side in one block, the same for either float type: as many as
+/// 8 of the ISA's widest registers hold in float64 (SSE2: 16, AVX2: 32), or 4 of AVX-512's
+/// (32). Measured with the book network (BENCHMARKS.md, W2): doubling or halving these was
+/// slower or no faster, and float32 was slower with twice the lanes (it then fills as many
+/// registers as float64). 8 lanes without vector extensions.
+template <class T>
+inline constexpr std::size_t sweep_lanes =
+    (simd::register_bytes == 64 ? 4 : 8) * simd::register_bytes / sizeof(double);
+
+/// Tag of this instruction set's instantiations of mt19937's templates (see mt19937.hpp).
+struct IsaTag {};
+
+/// Layer sizes known only at run time (any network); the offsets live in the caller's
+/// workspace (2 * n_sizes words).
 class RuntimeSizes {
 public:
-    explicit RuntimeSizes(const std::vector<std::size_t>& sizes)
-        : n_(sizes), woff_(sizes.size(), 0), aoff_(sizes.size(), 0) {
-        for (std::size_t l = 0; l + 1 < n_.size(); ++l) {
+    RuntimeSizes(const std::size_t* sizes, std::size_t n_sizes, std::size_t* offsets) noexcept
+        : n_(sizes), layers_(n_sizes - 1), woff_(offsets), aoff_(offsets + n_sizes) {
+        woff_[0] = 0;
+        aoff_[0] = 0;
+        for (std::size_t l = 0; l < layers_; ++l) {
             woff_[l + 1] = woff_[l] + n_[l] * n_[l + 1];
             aoff_[l + 1] = aoff_[l] + n_[l + 1];
         }
     }
+    /// Words of offsets the constructor writes.
+    static constexpr std::size_t offset_words(std::size_t n_sizes) noexcept {
+        return 2 * n_sizes;
+    }
     /// Number of weight matrices.
-    std::size_t layers() const noexcept { return n_.size() - 1; }
+    std::size_t layers() const noexcept { return layers_; }
     /// n_l.
     std::size_t n(std::size_t l) const noexcept { return n_[l]; }
     /// Index of W[l][0][0] among all weights (so woff(layers()) is their count).
@@ -123,9 +135,10 @@ public:
     std::size_t aoff(std::size_t l) const noexcept { return aoff_[l]; }
 
 private:
-    std::vector<std::size_t> n_;
-    std::vector<std::size_t> woff_;
-    std::vector<std::size_t> aoff_;
+    const std::size_t* n_;
+    std::size_t layers_;
+    std::size_t* woff_;
+    std::size_t* aoff_;
 };
 
 /// Layer sizes fixed at compile time: the same kernel with every loop bound a constant, so
@@ -135,14 +148,23 @@ template <std::size_t... N>
 class FixedSizes {
 public:
     static_assert(sizeof...(N) >= 2, "a network has at least an input and an output size");
-    static constexpr std::array<std::size_t, sizeof...(N)> values{N...};
+    static constexpr std::size_t count = sizeof...(N);
+    static constexpr std::size_t values[count] = {N...};
 
-    explicit FixedSizes(const std::vector<std::size_t>& /*sizes: equal to N..., checked by
-                                                        the caller (matches)*/) noexcept {}
-    static bool matches(const std::vector<std::size_t>& sizes) noexcept {
-        return std::equal(sizes.begin(), sizes.end(), values.begin(), values.end());
+    FixedSizes(const std::size_t* /*sizes: equal to N..., checked by the caller (matches)*/,
+               std::size_t /*n_sizes*/, std::size_t* /*offsets: unused*/) noexcept {}
+    static bool matches(const std::size_t* sizes, std::size_t n_sizes) noexcept {
+        if (n_sizes != count) {
+            return false;
+        }
+        for (std::size_t l = 0; l < count; ++l) {
+            if (sizes[l] != values[l]) {
+                return false;
+            }
+        }
+        return true;
     }
-    static constexpr std::size_t layers() noexcept { return sizeof...(N) - 1; }
+    static constexpr std::size_t layers() noexcept { return count - 1; }
     static constexpr std::size_t n(std::size_t l) noexcept { return values[l]; }
     static constexpr std::size_t woff(std::size_t l) noexcept {
         std::size_t offset = 0;
@@ -166,73 +188,91 @@ struct SizesTag {
     using type = S;
 };
 
-/// Calls f(SizesTag<S>{}) with S the FixedSizes of `sizes` if it is one of the chapter's
-/// networks ([3, 4, 1]: the first deep network; [3, 1]: the single-layer one), else
-/// RuntimeSizes. Every shape listed here is one more kernel instantiation per float type.
-template <class F>
-void with_sizes(const std::vector<std::size_t>& sizes, F&& f) {
-    if (FixedSizes<3, 4, 1>::matches(sizes)) {
+/// Calls f(SizesTag<S>{}) with S the FixedSizes of the task's sizes if it is one of the
+/// chapter's networks ([3, 4, 1]: the first deep network; [3, 1]: the single-layer one),
+/// else RuntimeSizes. Every shape listed here is one more kernel instantiation per float type
+/// and instruction set.
+template <class T, class F>
+void with_sizes(const SweepTask<T>& task, F&& f) {
+    if (FixedSizes<3, 4, 1>::matches(task.sizes, task.n_sizes)) {
         f(SizesTag<FixedSizes<3, 4, 1>>{});
-    } else if (FixedSizes<3, 1>::matches(sizes)) {
+    } else if (FixedSizes<3, 1>::matches(task.sizes, task.n_sizes)) {
         f(SizesTag<FixedSizes<3, 1>>{});
     } else {
         f(SizesTag<RuntimeSizes>{});
     }
 }
 
-/// What the networks of a sweep share, their seeds and rates, and where results go.
-/// Network i uses seeds[i] (book initialisation) and alphas[i] (rounded to T once).
-template <class T>
-struct SweepTask {
-    std::vector<std::size_t> sizes;  // n_0, ..., n_L (at least two)
-    const T* x;                      // rows × n_0
-    const T* y;                      // rows × n_L
-    std::size_t rows;
-    std::size_t epochs;
-    std::size_t batch_size;  // 1 <= batch_size <= rows
-    bool relu;
-    const std::uint32_t* seeds;  // networks
-    const double* alphas;        // networks
-    std::size_t networks;
-    T* final_errors;          // networks: the last epoch's error (NaN if no epoch)
-    bool* diverged;           // networks
-    T* curves;                // networks × epochs, or nullptr
-    std::vector<T*> weights;  // per layer networks × n_l × n_{l+1}, or empty
+/// Byte offsets of a worker's arrays in its workspace, each 64-byte aligned.
+template <class T, std::size_t L>
+struct SweepLayout {
+    std::size_t offsets = 0;  // RuntimeSizes' offsets (first: the workspace is aligned)
+    std::size_t w = 0;
+    std::size_t acts = 0;
+    std::size_t dels = 0;
+    std::size_t sums = 0;
+    std::size_t alpha = 0;
+    std::size_t uniforms = 0;
+    std::size_t scratch = 0;
+    std::size_t bytes = 0;  // the whole workspace
+
+    explicit SweepLayout(const SweepTask<T>& task) noexcept {
+        std::size_t params = 0;
+        std::size_t units = 0;
+        for (std::size_t l = 0; l + 1 < task.n_sizes; ++l) {
+            params += task.sizes[l] * task.sizes[l + 1];
+            units += task.sizes[l + 1];
+        }
+        bytes = 0;
+        offsets = take(RuntimeSizes::offset_words(task.n_sizes) * sizeof(std::size_t));
+        w = take(params * L * sizeof(T));
+        acts = take(units * L * sizeof(T));
+        dels = take(units * L * sizeof(T));
+        sums = take(task.batch_size > 1 ? params * L * sizeof(T) : 0);
+        alpha = take(L * sizeof(T));
+        uniforms = take(params * L * sizeof(double));
+        scratch = take(mt19937::lanes_scratch_words<L>() * sizeof(std::uint32_t));
+    }
+
+private:
+    /// Reserves `size` bytes at the end, rounded up to a cache line; returns their offset.
+    std::size_t take(std::size_t size) noexcept {
+        const std::size_t offset = bytes;
+        bytes += (size + 63) / 64 * 64;
+        return offset;
+    }
 };
 
 /// Trains blocks of L networks of a SweepTask (see the file comment); `Sizes` is
 /// RuntimeSizes or the task's FixedSizes.
-template <class T, std::size_t L, class Sizes = RuntimeSizes, class Target = void>
-class alignas(64) LockstepSweep {  // workers of different threads share no cache line
+template <class T, std::size_t L, class Sizes = RuntimeSizes>
+class LockstepSweep {
 public:
     static constexpr std::size_t lanes = L;
     /// Alignment of every L-lane group in the lane arrays (so SSE code may fold its loads).
-    static constexpr std::size_t lane_bytes = std::min<std::size_t>(64, L * sizeof(T));
+    static constexpr std::size_t lane_bytes = L * sizeof(T) < 64 ? L * sizeof(T) : 64;
     static_assert((L & (L - 1)) == 0, "L must be a power of two");
 
-    explicit LockstepSweep(const SweepTask<T>& task) : task_(task), sizes_(task.sizes) {
-        const std::size_t params = sizes_.woff(sizes_.layers());
-        w_.assign(params * L, T(0));
-        acts_.assign(sizes_.aoff(sizes_.layers()) * L, T(0));
-        dels_.assign(sizes_.aoff(sizes_.layers()) * L, T(0));
-        if (task_.batch_size > 1) {
-            sums_.assign(params * L, T(0));
-        }
-        alpha_.assign(L, T(0));
-        uniforms_.assign(params * L, 0.0);
-        scratch_.assign(mt19937::lanes_scratch_words<L>(), 0U);
-    }
-
-    /// Number of blocks of L networks the task needs.
-    static std::size_t blocks(const SweepTask<T>& task) noexcept {
-        return (task.networks + L - 1) / L;
+    /// A worker on `workspace` (sweep_workspace_size bytes, 64-byte aligned), which it
+    /// carves into its lane arrays; it allocates nothing itself.
+    LockstepSweep(const SweepTask<T>& task, void* workspace) noexcept
+        : task_(task), sizes_(task.sizes, task.n_sizes, static_cast<std::size_t*>(workspace)) {
+        SweepLayout<T, L> layout(task);
+        auto* base = static_cast<unsigned char*>(workspace);
+        w_ = reinterpret_cast<T*>(base + layout.w);
+        acts_ = reinterpret_cast<T*>(base + layout.acts);
+        dels_ = reinterpret_cast<T*>(base + layout.dels);
+        sums_ = reinterpret_cast<T*>(base + layout.sums);
+        alpha_ = reinterpret_cast<T*>(base + layout.alpha);
+        uniforms_ = reinterpret_cast<double*>(base + layout.uniforms);
+        scratch_ = reinterpret_cast<std::uint32_t*>(base + layout.scratch);
     }
 
     /// Trains blocks [first, last) (networks first * L ...), writing their results.
     void run(std::size_t first, std::size_t last) noexcept {
         for (std::size_t block = first; block < last; ++block) {
             const std::size_t begin = block * L;
-            train_block(begin, std::min(L, task_.networks - begin));
+            train_block(begin, task_.networks - begin < L ? task_.networks - begin : L);
         }
     }
 
@@ -251,15 +291,15 @@ private:
     void train_block(std::size_t begin, std::size_t count) noexcept {
         std::uint32_t seeds[L];
         for (std::size_t lane = 0; lane < L; ++lane) {
-            const std::size_t net = begin + std::min(lane, count - 1);
+            const std::size_t net = begin + (lane < count ? lane : count - 1);
             seeds[lane] = task_.seeds[net];
             alpha_[lane] = static_cast<T>(task_.alphas[net]);
             active_[lane] = lane < count;
-            last_error_[lane] = std::numeric_limits<T>::quiet_NaN();
+            last_error_[lane] = not_a_number;
         }
         // the book initialisation: 2 * random_sample() - 1 in double, rounded to T once
         const std::size_t params = sizes_.woff(sizes_.layers());
-        mt19937::book_uniforms_lanes<L, Target>(seeds, params, uniforms_.data(), scratch_.data());
+        mt19937::book_uniforms_lanes<L, IsaTag>(seeds, params, uniforms_, scratch_);
         for (std::size_t i = 0; i < params * L; ++i) {
             w_[i] = static_cast<T>(2.0 * uniforms_[i] - 1.0);
         }
@@ -309,8 +349,12 @@ private:
         const std::size_t n_y = sizes_.n(sizes_.layers());
         clear_error();
         for (std::size_t start = 0; start < task_.rows; start += task_.batch_size) {
-            const std::size_t stop = std::min(start + task_.batch_size, task_.rows);
-            std::fill(sums_.begin(), sums_.end(), T(0));
+            const std::size_t stop =
+                task_.rows - start < task_.batch_size ? task_.rows : start + task_.batch_size;
+            const std::size_t params = sizes_.woff(sizes_.layers());
+            for (std::size_t i = 0; i < params * L; ++i) {
+                sums_[i] = T(0);
+            }
             for (std::size_t r = start; r < stop; ++r) {
                 forward_input(task_.x + r * n_x);
                 forward_hidden_layers();
@@ -342,7 +386,7 @@ private:
             if (task_.curves != nullptr) {
                 task_.curves[net * task_.epochs + epoch] = error_[lane];
             }
-            if (std::isfinite(error_[lane])) {
+            if (is_finite(error_[lane])) {
                 ++running;
                 continue;
             }
@@ -351,9 +395,9 @@ private:
             task_.diverged[net] = true;
             store_weights(lane, net);
             if (task_.curves != nullptr) {
-                std::fill(task_.curves + net * task_.epochs + epoch + 1,
-                          task_.curves + (net + 1) * task_.epochs,
-                          std::numeric_limits<T>::quiet_NaN());
+                for (std::size_t e = epoch + 1; e < task_.epochs; ++e) {
+                    task_.curves[net * task_.epochs + e] = not_a_number;
+                }
             }
         }
         return running;
@@ -370,12 +414,12 @@ private:
         const std::size_t n_in = sizes_.n(0);
         const std::size_t n_out = sizes_.n(1);
         const bool apply_relu = relu_after(0);
-        const T* GROKPROP_RESTRICT w = aligned(w_.data());
-        T* GROKPROP_RESTRICT z = aligned(acts_.data());
-        GROKPROP_UNROLL
+        const T* GROKPROP_RESTRICT w = aligned(w_);
+        T* GROKPROP_RESTRICT z = aligned(acts_);
+        GROKPROP_SWEEP_UNROLL
         for (std::size_t j = 0; j < n_out; ++j) {
             alignas(lane_bytes) T sum[L];
-            GROKPROP_UNROLL
+            GROKPROP_SWEEP_UNROLL
             for (std::size_t k = 0; k < n_in; ++k) {
                 const T xk = x[k];
                 const T* GROKPROP_RESTRICT w_kj = aligned(w + (k * n_out + j) * L);
@@ -394,13 +438,13 @@ private:
             const std::size_t n_in = sizes_.n(l);
             const std::size_t n_out = sizes_.n(l + 1);
             const bool apply_relu = relu_after(l);
-            const T* GROKPROP_RESTRICT a = aligned(acts_.data() + sizes_.aoff(l - 1) * L);
-            const T* GROKPROP_RESTRICT w = aligned(w_.data() + sizes_.woff(l) * L);
-            T* GROKPROP_RESTRICT z = aligned(acts_.data() + sizes_.aoff(l) * L);
-            GROKPROP_UNROLL
+            const T* GROKPROP_RESTRICT a = aligned(acts_ + sizes_.aoff(l - 1) * L);
+            const T* GROKPROP_RESTRICT w = aligned(w_ + sizes_.woff(l) * L);
+            T* GROKPROP_RESTRICT z = aligned(acts_ + sizes_.aoff(l) * L);
+            GROKPROP_SWEEP_UNROLL
             for (std::size_t j = 0; j < n_out; ++j) {
                 alignas(lane_bytes) T sum[L];
-                GROKPROP_UNROLL
+                GROKPROP_SWEEP_UNROLL
                 for (std::size_t k = 0; k < n_in; ++k) {
                     const T* GROKPROP_RESTRICT a_k = aligned(a + k * L);
                     const T* GROKPROP_RESTRICT w_kj = aligned(w + (k * n_out + j) * L);
@@ -435,8 +479,8 @@ private:
     /// to error_.
     void output_delta(const T* y) noexcept {
         const std::size_t last = sizes_.layers() - 1;
-        const T* GROKPROP_RESTRICT out = aligned(acts_.data() + sizes_.aoff(last) * L);
-        T* GROKPROP_RESTRICT d = aligned(dels_.data() + sizes_.aoff(last) * L);
+        const T* GROKPROP_RESTRICT out = aligned(acts_ + sizes_.aoff(last) * L);
+        T* GROKPROP_RESTRICT d = aligned(dels_ + sizes_.aoff(last) * L);
         alignas(lane_bytes) T example[L];
         for (std::size_t j = 0; j < sizes_.n(sizes_.layers()); ++j) {
             const T yj = y[j];
@@ -461,19 +505,19 @@ private:
     /// used it: W -= alpha * (a_l[k] * d_{l+1}[j]). Nothing later in the step reads W[l]
     /// (d_{l-1} needs W[l-1]), so every delta still comes from the old weights.
     void backprop(bool update) noexcept {
-        const T* GROKPROP_RESTRICT alpha = aligned(alpha_.data());
+        const T* GROKPROP_RESTRICT alpha = aligned(alpha_);
         for (std::size_t l = sizes_.layers() - 1; l > 0; --l) {
             const std::size_t n_in = sizes_.n(l);
             const std::size_t n_out = sizes_.n(l + 1);
-            const T* GROKPROP_RESTRICT d_next = aligned(dels_.data() + sizes_.aoff(l) * L);
-            T* GROKPROP_RESTRICT w = aligned(w_.data() + sizes_.woff(l) * L);
-            const T* GROKPROP_RESTRICT a = aligned(acts_.data() + sizes_.aoff(l - 1) * L);
-            T* GROKPROP_RESTRICT d = aligned(dels_.data() + sizes_.aoff(l - 1) * L);
-            GROKPROP_UNROLL
+            const T* GROKPROP_RESTRICT d_next = aligned(dels_ + sizes_.aoff(l) * L);
+            T* GROKPROP_RESTRICT w = aligned(w_ + sizes_.woff(l) * L);
+            const T* GROKPROP_RESTRICT a = aligned(acts_ + sizes_.aoff(l - 1) * L);
+            T* GROKPROP_RESTRICT d = aligned(dels_ + sizes_.aoff(l - 1) * L);
+            GROKPROP_SWEEP_UNROLL
             for (std::size_t k = 0; k < n_in; ++k) {
                 const T* GROKPROP_RESTRICT a_k = aligned(a + k * L);
                 alignas(lane_bytes) T sum[L];
-                GROKPROP_UNROLL
+                GROKPROP_SWEEP_UNROLL
                 for (std::size_t j = 0; j < n_out; ++j) {
                     T* GROKPROP_RESTRICT w_kj = aligned(w + (k * n_out + j) * L);
                     const T* GROKPROP_RESTRICT d_j = aligned(d_next + j * L);
@@ -525,15 +569,15 @@ private:
         const std::size_t n_in = sizes_.n(0);
         const std::size_t n_out = sizes_.n(1);
         const bool apply_relu = relu_after(0);
-        T* GROKPROP_RESTRICT w = aligned(w_.data());
-        const T* GROKPROP_RESTRICT d = aligned(dels_.data());
-        T* GROKPROP_RESTRICT z = aligned(acts_.data());
-        const T* GROKPROP_RESTRICT alpha = aligned(alpha_.data());
-        GROKPROP_UNROLL
+        T* GROKPROP_RESTRICT w = aligned(w_);
+        const T* GROKPROP_RESTRICT d = aligned(dels_);
+        T* GROKPROP_RESTRICT z = aligned(acts_);
+        const T* GROKPROP_RESTRICT alpha = aligned(alpha_);
+        GROKPROP_SWEEP_UNROLL
         for (std::size_t j = 0; j < n_out; ++j) {
             const T* GROKPROP_RESTRICT d_j = aligned(d + j * L);
             alignas(lane_bytes) T sum[L];
-            GROKPROP_UNROLL
+            GROKPROP_SWEEP_UNROLL
             for (std::size_t k = 0; k < n_in; ++k) {
                 const T xk = x[k];
                 const T next_k = x_next[k];
@@ -553,10 +597,10 @@ private:
     void accumulate(const T* x) noexcept {
         for (std::size_t l = 0; l < sizes_.layers(); ++l) {
             const std::size_t n_out = sizes_.n(l + 1);
-            T* GROKPROP_RESTRICT s = aligned(sums_.data() + sizes_.woff(l) * L);
-            const T* GROKPROP_RESTRICT d = aligned(dels_.data() + sizes_.aoff(l) * L);
+            T* GROKPROP_RESTRICT s = aligned(sums_ + sizes_.woff(l) * L);
+            const T* GROKPROP_RESTRICT d = aligned(dels_ + sizes_.aoff(l) * L);
             for (std::size_t k = 0; k < sizes_.n(l); ++k) {
-                GROKPROP_UNROLL
+                GROKPROP_SWEEP_UNROLL
                 for (std::size_t j = 0; j < n_out; ++j) {
                     T* GROKPROP_RESTRICT s_kj = aligned(s + (k * n_out + j) * L);
                     const T* GROKPROP_RESTRICT d_j = aligned(d + j * L);
@@ -568,7 +612,7 @@ private:
                         }
                     } else {
                         const T* GROKPROP_RESTRICT a_k =
-                            aligned(acts_.data() + (sizes_.aoff(l - 1) + k) * L);
+                            aligned(acts_ + (sizes_.aoff(l - 1) + k) * L);
                         GROKPROP_LANES
                         for (std::size_t lane = 0; lane < L; ++lane) {
                             s_kj[lane] += a_k[lane] * d_j[lane];
@@ -582,10 +626,10 @@ private:
     /// Batch step: W -= alpha * (S / m) for every weight of every lane.
     void step_average(T m) noexcept {
         const std::size_t params = sizes_.woff(sizes_.layers());
-        const T* GROKPROP_RESTRICT alpha = aligned(alpha_.data());
+        const T* GROKPROP_RESTRICT alpha = aligned(alpha_);
         for (std::size_t i = 0; i < params; ++i) {
-            T* GROKPROP_RESTRICT w_i = aligned(w_.data() + i * L);
-            const T* GROKPROP_RESTRICT s_i = aligned(sums_.data() + i * L);
+            T* GROKPROP_RESTRICT w_i = aligned(w_ + i * L);
+            const T* GROKPROP_RESTRICT s_i = aligned(sums_ + i * L);
             GROKPROP_LANES
             for (std::size_t lane = 0; lane < L; ++lane) {
                 w_i[lane] -= alpha[lane] * (s_i[lane] / m);
@@ -595,7 +639,7 @@ private:
 
     bool weights_finite(std::size_t lane) const noexcept {
         for (std::size_t i = 0; i < sizes_.woff(sizes_.layers()); ++i) {
-            if (!std::isfinite(w_[i * L + lane])) {
+            if (!is_finite(w_[i * L + lane])) {
                 return false;
             }
         }
@@ -604,7 +648,10 @@ private:
 
     /// Copies a lane's weights to network `net` of the outputs (if weights were asked for).
     void store_weights(std::size_t lane, std::size_t net) const noexcept {
-        for (std::size_t l = 0; l < task_.weights.size(); ++l) {
+        if (task_.weights == nullptr) {
+            return;
+        }
+        for (std::size_t l = 0; l < sizes_.layers(); ++l) {
             const std::size_t size = sizes_.woff(l + 1) - sizes_.woff(l);
             T* out = task_.weights[l] + net * size;
             for (std::size_t i = 0; i < size; ++i) {
@@ -613,76 +660,52 @@ private:
         }
     }
 
+    static constexpr T not_a_number = std::numeric_limits<T>::quiet_NaN();
+
+    /// std::isfinite without a call out of this instruction set's code: x - x is 0 for
+    /// finite x, NaN for infinities and NaN.
+    static bool is_finite(T x) noexcept { return x - x == T(0); }
+
     const SweepTask<T>& task_;
     Sizes sizes_;  // W[l] starts at lane group sizes_.woff(l), a_{l+1} and d_{l+1} at aoff(l)
-    // lane arrays: every L-lane group starts on a multiple of L * sizeof(T) bytes
-    using LaneArray = std::vector<T, CacheLineAllocator<T>>;
-    LaneArray w_;
-    LaneArray acts_;
-    LaneArray dels_;
-    LaneArray sums_;        // only when batch_size > 1
-    LaneArray alpha_;       // each lane's learning rate
-    std::vector<double> uniforms_;
-    std::vector<std::uint32_t> scratch_;
+    // lane arrays in the workspace: every L-lane group starts on a multiple of lane_bytes
+    T* w_;
+    T* acts_;
+    T* dels_;
+    T* sums_;     // only when batch_size > 1
+    T* alpha_;    // each lane's learning rate
+    double* uniforms_;
+    std::uint32_t* scratch_;
     T error_[L] = {};
     T last_error_[L] = {};
     bool active_[L] = {};
 };
 
-/// The workers of a sweep on up to `threads` threads: one LockstepSweep (its workspace) per
-/// thread, all allocated here, before run_sweeps starts any thread.
-template <class T, std::size_t L, class Sizes = RuntimeSizes, class Target = void>
-std::vector<LockstepSweep<T, L, Sizes, Target>> make_sweeps(const SweepTask<T>& task,
-                                                            std::size_t threads) {
-    constexpr std::size_t max_workers = 256;  // more threads than this cannot pay off
-    const std::size_t blocks = LockstepSweep<T, L, Sizes, Target>::blocks(task);
-    const std::size_t workers =
-        std::max<std::size_t>(1, std::min({threads, blocks, max_workers}));
-    std::vector<LockstepSweep<T, L, Sizes, Target>> sweeps;
-    sweeps.reserve(workers);
-    for (std::size_t t = 0; t < workers; ++t) {
-        sweeps.emplace_back(task);
-    }
-    return sweeps;
+/// Bytes of workspace (64-byte aligned) one worker of sweep_range needs for `task`.
+template <class T>
+std::size_t sweep_workspace_size(const SweepTask<T>& task) noexcept {
+    return SweepLayout<T, sweep_lanes<T>>(task).bytes;
 }
 
-/// Trains every network of the task: worker t takes the t-th of contiguous equal ranges of
-/// blocks, on its own thread (worker 0 on the calling thread). Results do not depend on the
-/// number of workers. A range whose thread cannot be started is trained by the calling
-/// thread. Allocates nothing but the threads.
-template <class T, std::size_t L, class Sizes, class Target>
-void run_sweeps(std::vector<LockstepSweep<T, L, Sizes, Target>>& sweeps,
-                const SweepTask<T>& task) noexcept {
-    const std::size_t blocks = LockstepSweep<T, L, Sizes, Target>::blocks(task);
-    const std::size_t workers = sweeps.size();
-    auto range_begin = [&](std::size_t t) { return blocks * t / workers; };
-    std::vector<std::thread> started;
-    for (std::size_t t = 1; t < workers; ++t) {
-        const std::size_t begin = range_begin(t);
-        const std::size_t end = range_begin(t + 1);
-        try {
-            started.emplace_back([&sweeps, t, begin, end] { sweeps[t].run(begin, end); });
-        } catch (...) {  // no thread (or no memory for its handle): train the range here
-            sweeps[0].run(begin, end);
-        }
-    }
-    sweeps[0].run(range_begin(0), range_begin(1));
-    for (std::thread& thread : started) {
-        thread.join();
-    }
+/// Number of blocks (of sweep_lanes<T> networks) `task` has.
+template <class T>
+std::size_t sweep_blocks(const SweepTask<T>& task) noexcept {
+    return (task.networks + sweep_lanes<T> - 1) / sweep_lanes<T>;
 }
 
-/// Trains every network of `task` on up to `threads` threads: the whole sweep, the one entry
-/// point a per-ISA build needs (see the file comment). Picks the compile-time sizes of the
-/// chapter's networks (with_sizes), builds the workers and runs them. Pure C++: call it
-/// with the GIL released. Throws std::bad_alloc if the workspace cannot be allocated.
-template <class T, std::size_t L, class Target = void>
-void run_sweep(const SweepTask<T>& task, std::size_t threads) {
-    with_sizes(task.sizes, [&](auto tag) {
+/// Trains blocks [first, last) of `task` on `workspace` (sweep_workspace_size bytes,
+/// 64-byte aligned, owned by this call until it returns), writing their networks' results.
+/// Ranges of one task may run at once on different threads with different workspaces;
+/// results do not depend on how the blocks are split. Allocates nothing, never throws.
+template <class T>
+void sweep_range(const SweepTask<T>& task, void* workspace, std::size_t first,
+                 std::size_t last) noexcept {
+    with_sizes(task, [&](auto tag) {
         using Sizes = typename decltype(tag)::type;
-        auto sweeps = make_sweeps<T, L, Sizes, Target>(task, threads);
-        run_sweeps(sweeps, task);
+        LockstepSweep<T, sweep_lanes<T>, Sizes> sweep(task, workspace);
+        sweep.run(first, last);
     });
 }
 
+}  // namespace GROKPROP_ISA
 }  // namespace grokprop
