@@ -5,7 +5,7 @@
 #   1. python -m build: the sdist, then the wheel built from that sdist
 #   2. contents (scripts/check_dist_contents.py) and twine check
 #   3. the wheel, with its test extra, in a fresh venv outside the tree: the test suite from
-#      a copy of tests/ + pyproject.toml (as cibuildwheel's test-sources), importing only the
+#      a copy of tests/, scripts/ + pyproject.toml (as cibuildwheel's test-sources), importing only the
 #      installed grokprop; then the startup measurements (scripts/measure_startup.py)
 #   4. the sdist, built once more, in another fresh venv WITHOUT numba: grokprop --version,
 #      backends, chapter6 and verify, then the test suite with only cpp and numpy required
@@ -34,7 +34,7 @@ run_tests_outside() {
   local venv=$1 dir=$2
   shift 2
   mkdir -p "$dir"
-  cp -R "$root/tests" "$root/pyproject.toml" "$dir/"
+  cp -R "$root/tests" "$root/scripts" "$root/pyproject.toml" "$dir/"
   (cd "$dir" && "$venv/bin/python" -m pytest -p no:cacheprovider "$@") | tee "$dir/pytest.log"
   # the report header (tests/conftest.py) says where grokprop was imported from
   grep -q "^grokprop .* from $venv/" "$dir/pytest.log" ||
