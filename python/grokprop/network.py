@@ -322,8 +322,8 @@ class Network:
         ``net.fit(net.weights[0], ...)`` must read the data as it was when called, on every
         backend alike (``_core`` would refuse the overlap; numba would read moving values).
         """
-        if data.base is None and all(data is not w for w in self._weights):
-            return data  # owns its memory, so it cannot be part of a weight matrix
+        if data.base is None:
+            return data  # owns its memory; every weight matrix is a view of the buffer
         if any(np.may_share_memory(data, w) for w in self._weights):
             copied: FloatArray = data.copy()
             return copied
