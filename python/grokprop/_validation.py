@@ -217,6 +217,7 @@ def check_own_weights(
     *,
     writeable: bool,
     buffer: NDArray[np.floating] | None = None,
+    finite: bool = True,
 ) -> None:
     """The network's own arrays are still fit to compute with (and to train, if writeable).
 
@@ -224,9 +225,10 @@ def check_own_weights(
     assign NaN, reshape (``w.shape = ...``), or set ``w.flags.writeable = False``. The
     compiled loops must never see such an array (numba does not bounds-check), so every
     call checks first: a few attribute reads plus one ``isfinite`` pass (over ``buffer``,
-    the memory all the weights are views of, when given: one call instead of one a matrix).
+    the memory all the weights are views of, when given: one call instead of one a matrix;
+    none with ``finite=False``, for a caller that checks the outcome instead, as fit does).
     """
-    finite_buffer = buffer is not None and all_finite(buffer)
+    finite_buffer = not finite or (buffer is not None and all_finite(buffer))
     for l, w in enumerate(weights):
         flags, shape = w.flags, shapes[l]
         if w.shape != shape or (w.dtype is not dtype and w.dtype != dtype):

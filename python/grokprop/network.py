@@ -287,7 +287,9 @@ class Network:
         # loop itself, so every call here counts (see BENCHMARKS.md)
         engine = resolve(backend)
         with self._lock:
-            self._check_weights(writeable=True)
+            # finiteness is checked after training instead (below): it costs a pass, and
+            # non-finite weights end in a non-finite outcome (cpp refuses them up front)
+            self._check_weights(writeable=True, finite=False)
             args = self._fit_args(X, y, alpha, epochs, batch_size)
             saved = self._buffer.copy()
             if progress is False or not _progress.wanted(
@@ -305,6 +307,8 @@ class Network:
                 self._buffer
             ):
                 self._restore(saved)
+                if not check.all_finite(saved):  # not a divergence: they came in non-finite
+                    self._check_weights(writeable=True)  # the ValueError naming the weight
                 raise DivergenceError(len(errors) - 1, float(errors[-1]))
             return History._of(errors, args.alpha, args.epochs, args.batch_size, engine.name)
 
@@ -329,9 +333,14 @@ class Network:
             return copied
         return data
 
-    def _check_weights(self, *, writeable: bool) -> None:
+    def _check_weights(self, *, writeable: bool, finite: bool = True) -> None:
         check.check_own_weights(
-            self._weights, self._shapes, self._dtype, writeable=writeable, buffer=self._buffer
+            self._weights,
+            self._shapes,
+            self._dtype,
+            writeable=writeable,
+            buffer=self._buffer,
+            finite=finite,
         )
 
     def _fit_args(
