@@ -105,12 +105,15 @@ def check_alpha(alpha: Any, dtype: np.dtype[np.floating] | None = None) -> float
     return value
 
 
+SEED_MAX = 2**32 - 1  # numpy.random.RandomState takes 32-bit seeds
+
+
 def check_seed(seed: Any) -> int | None:
     """``None`` (a fresh seed) or an integer accepted by ``numpy.random.RandomState``."""
     if seed is None:
         return None
     number = check_int(seed, "seed", minimum=0)
-    if number > 2**32 - 1:
+    if number > SEED_MAX:
         raise ValueError(f"seed must be an integer from 0 to 2**32 - 1 or None, got {number}")
     return number
 
@@ -276,7 +279,6 @@ def check_batch_size(batch_size: Any, n_rows: int) -> int:
 
 # -- sweeps (grokprop.sweep) ---------------------------------------------------------------
 
-SEED_MAX = 2**32 - 1
 """The largest seed ``numpy.random.RandomState(seed)`` accepts."""
 
 

@@ -31,6 +31,7 @@ from . import _validation as check
 from . import datasets
 from .backends import resolve
 from .backends._protocol import FloatArray
+from .backends.reference import ReferenceBackend
 from .chapter6 import BOOK_WEIGHTS
 from .network import Network
 from .sweep import SweepResult, sweep
@@ -54,6 +55,7 @@ __all__ = [
 CONVERGED = 1e-3
 QUANTILES = (0.0, 0.05, 0.5, 0.95, 1.0)
 _QUANTILE_NAMES = ("min", "5%", "median", "95%", "max")
+_REFERENCE = ReferenceBackend()  # its relu and per-row error, in the contract's order
 
 PathLike = str | os.PathLike[str]
 Data = Literal["linear", "nonlinear"]
@@ -417,12 +419,8 @@ def held_out_errors(
             z = np.zeros((n, W.shape[2]), dtype=dtype)
             for k in range(W.shape[1]):
                 z += a[:, k : k + 1] * W[:, k, :]
-            a = np.where(z > 0, z, dtype.type(0)) if relu and l < last else z
-        row_error = np.zeros(n, dtype=dtype)
-        for j in range(a.shape[1]):
-            diff = a[:, j] - targets[r, j]
-            row_error += diff * diff
-        total += row_error
+            a = _REFERENCE.relu(z) if relu and l < last else z
+        total += _REFERENCE.example_errors(a, np.broadcast_to(targets[r], a.shape))
     return total
 
 
