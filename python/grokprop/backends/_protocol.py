@@ -1,20 +1,22 @@
-"""The contract every backend implements (SPEC §2, §3, §5).
+"""The contract every backend implements (docs/design.md, "The backend protocol").
 
-A backend is a small object with the chapter's primitives and one fused training
-loop. The Python layer (:mod:`grokprop.network`) validates everything *before* it
-calls a backend, so backends receive:
+A backend supplies the chapter's *kernels* -- one layer at a time -- and may supply faster
+fused versions of the compositions. :class:`grokprop.backends._compose.Composed` writes the
+compositions once (forward through the layers, deltas, weight deltas, the update, one step,
+the training loop, a sweep one network after another) from a backend's kernels, so a new
+backend needs only the eight :class:`Kernels` methods.
 
-* ``weights``: a list of C-contiguous, writeable arrays ``W[l]`` of shape
-  ``(n_l, n_{l+1})``, all of one dtype (``float32`` or ``float64``);
-* ``X``: ``(m, n_0)`` and ``Y``: ``(m, n_L)`` C-contiguous arrays of that same dtype;
-* ``relu``: ``True`` for relu hidden layers, ``False`` for linear ones;
-* ``alpha``: a Python float, rounded once to the network dtype by the backend.
+What a backend receives has been validated by the Python API (docs/design.md,
+"Validation"): C-contiguous, aligned arrays of one float dtype (``float32`` or
+``float64``), writeable where updated in place, with chained shapes, finite data, and
+specs (:class:`grokprop.specs.TrainSpec`, :class:`grokprop.specs.SweepSpec`) that checked
+themselves. Nothing after that boundary depends on a backend's own checks.
 
-Evaluation order (what makes backends bitwise identical): every reduction starts
-from zero and adds its terms one at a time in increasing index order, products
-and sums are rounded separately (no FMA), ``alpha * G`` is ``alpha * (a[k] * d[j])``,
-and a batch's weight delta is the sequential sum over its rows divided once by
-the row count. See :mod:`grokprop.backends.reference` for the executable statement.
+Every kernel keeps the evaluation-order contract (docs/design.md, "Evaluation order"):
+each reduction starts from zero and adds its terms one at a time in increasing index
+order, products and sums are rounded separately (no FMA), ``alpha * G`` is
+``alpha * (a[k] * d[j])``, and a batch's weight delta is the sequential sum over its rows
+divided once by the row count.
 """
 
 from __future__ import annotations
@@ -25,7 +27,23 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.floating]
+from .._typing import FloatArray
+from ..specs import Activation, SweepSpec, TrainSpec
+
+__all__ = ["Backend", "Kernels", "StepArrays", "SweepArrays"]
+
+
+class StepArrays(NamedTuple):
+    """What one update computed, all from the weights as they were before it."""
+
+    layers: list[FloatArray]
+    """``[a_0 = X, a_1, ..., a_L]``, each ``(m, n_l)``."""
+    deltas: list[FloatArray]
+    """``[d_1, ..., d_L]``: ``a_L - Y`` and the back-propagated hidden deltas."""
+    weight_deltas: list[FloatArray]
+    """``S[l] / m`` with ``S[l] = sum_rows outer(a_l, d_{l+1})``, each ``(n_l, n_{l+1})``."""
+    errors: FloatArray
+    """``(m,)`` per-row error ``sum_j (a_L[j] - Y[j])**2``."""
 
 
 class SweepArrays(NamedTuple):
@@ -42,82 +60,92 @@ class SweepArrays(NamedTuple):
 
 
 @runtime_checkable
-class Backend(Protocol):
-    """Primitives and the fused training loop of one backend."""
+class Kernels(Protocol):
+    """The per-layer kernels a backend must supply (each returns a new array unless noted)."""
 
     name: str
 
-    def forward(self, weights: Sequence[FloatArray], X: FloatArray, relu: bool) -> list[FloatArray]:
-        """Layers ``[a_0 = X, a_1, ..., a_L]`` for every row of ``X``; each ``(m, n_l)``."""
+    def layer_forward(self, A: FloatArray, W: FloatArray, activation: Activation) -> FloatArray:
+        """``activate(A @ W)`` for the rows of ``A`` (``LINEAR`` for the output layer)."""
         ...
 
-    def relu(self, z: FloatArray) -> FloatArray:
-        """``z if z > 0 else 0`` elementwise (a new array)."""
+    def activate(self, z: FloatArray, activation: Activation) -> FloatArray:
+        """The activation elementwise (relu: ``z if z > 0 else 0``, NaN and -inf as NaN)."""
         ...
 
-    def relu_deriv(self, out: FloatArray) -> FloatArray:
-        """``1 if out > 0 else 0`` elementwise, on the *output* of relu (a new array)."""
+    def activate_deriv(self, out: FloatArray, activation: Activation) -> FloatArray:
+        """The activation's derivative from its *output* (relu: ``1 if out > 0 else 0``)."""
         ...
 
     def example_errors(self, output: FloatArray, Y: FloatArray) -> FloatArray:
         """Per-row error ``sum_j (output[j] - Y[j])**2``; shape ``(m,)``."""
         ...
 
-    def deltas(
-        self, weights: Sequence[FloatArray], layers: Sequence[FloatArray], Y: FloatArray, relu: bool
+    def output_delta(self, output: FloatArray, Y: FloatArray) -> FloatArray:
+        """``output - Y``: the output layer's delta."""
+        ...
+
+    def layer_delta(
+        self, D: FloatArray, W: FloatArray, A: FloatArray, activation: Activation
+    ) -> FloatArray:
+        """``(D @ W.T) * activate_deriv(A)``: a hidden layer's delta from the next one's."""
+        ...
+
+    def weight_delta(self, A: FloatArray, D: FloatArray) -> FloatArray:
+        """``S / m`` with ``S = sum_rows outer(A[r], D[r])`` (rows in order), ``m`` rows."""
+        ...
+
+    def update_layer(self, W: FloatArray, G: FloatArray, alpha: float) -> None:
+        """In place: ``W -= alpha * G`` with ``alpha`` rounded to ``W``'s dtype."""
+        ...
+
+
+@runtime_checkable
+class Backend(Kernels, Protocol):
+    """Kernels plus the compositions (from ``Composed``, or a backend's faster own)."""
+
+    def forward(
+        self, weights: Sequence[FloatArray], X: FloatArray, activation: Activation
     ) -> list[FloatArray]:
-        """Deltas ``[d_1, ..., d_L]`` (each ``(m, n_l)``), all from the given weights."""
+        """Layers ``[a_0 = X, a_1, ..., a_L]`` for every row of ``X``."""
         ...
 
-    def weight_deltas(
-        self, layers: Sequence[FloatArray], deltas: Sequence[FloatArray]
-    ) -> list[FloatArray]:
-        """Average weight deltas ``S[l] / m`` with ``S[l] = sum_rows outer(a_l, d_{l+1})``."""
-        ...
-
-    def update(
-        self, weights: Sequence[FloatArray], weight_deltas: Sequence[FloatArray], alpha: float
-    ) -> None:
-        """In place: ``W[l] -= alpha * weight_deltas[l]``."""
-        ...
-
-    def train(
+    def step(
         self,
         weights: Sequence[FloatArray],
         X: FloatArray,
         Y: FloatArray,
         alpha: float,
-        epochs: int,
-        batch_size: int,
-        relu: bool,
-    ) -> FloatArray:
-        """Run ``epochs`` epochs of mini-batch descent, updating ``weights`` in place.
+        activation: Activation,
+    ) -> StepArrays:
+        """One update from all rows of ``X`` (one batch), in place; what it computed."""
+        ...
 
-        Returns the per-epoch errors. Stops after the first epoch whose error is
-        not finite, so the returned array is then shorter than ``epochs``; the
-        caller restores the weights it saved (see :meth:`grokprop.Network.fit`).
+    def train(
+        self, weights: Sequence[FloatArray], X: FloatArray, Y: FloatArray, spec: TrainSpec
+    ) -> FloatArray:
+        """Run ``spec.epochs`` epochs of mini-batch descent, updating ``weights`` in place.
+
+        Returns the per-epoch errors. Stops after the first epoch whose error is not
+        finite, so the returned array is then shorter than ``spec.epochs``; the caller
+        restores the weights it saved (see :meth:`grokprop.Network.fit`).
         """
         ...
 
     def sweep(
         self,
-        sizes: Sequence[int],
         X: FloatArray,
         Y: FloatArray,
         seeds: NDArray[np.uint32],
         alphas: NDArray[np.float64],
-        epochs: int,
-        batch_size: int,
-        relu: bool,
-        curves: bool,
-        weights: bool,
+        spec: SweepSpec,
         threads: int,
     ) -> SweepArrays:
         """Train network ``i`` from the book initialisation of ``seeds[i]`` with ``alphas[i]``.
 
         Every network is trained exactly as :meth:`train` trains it alone, bit for bit,
         stopping after the epoch whose error is not finite (it is then ``diverged``, as is
-        a network whose final weights are not all finite). ``X`` and ``Y`` have the dtype
-        the networks train in; ``threads`` >= 1 is a hint compiled backends may use.
+        a network whose final weights are not all finite). ``threads`` >= 1 is a hint
+        compiled backends may use; results never depend on it.
         """
         ...

@@ -1,0 +1,166 @@
+"""What a training or a sweep is, as plain validated values (docs/design.md, "Specs").
+
+:class:`TrainSpec` and :class:`SweepSpec` are frozen dataclasses that check their fields
+when they are made, so a spec that exists is valid: the Python API builds one per call
+from the user's arguments and every backend receives it as it is. The C++ core mirrors
+them as plain structs (``cpp/include/grokprop/spec.hpp``) read attribute by attribute.
+:class:`Activation` is an ``IntEnum`` whose values are those of the C++ ``enum class``.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._typing import FloatDType
+
+__all__ = ["FLOAT_DTYPES", "Activation", "SweepSpec", "TrainSpec"]
+
+#: The dtypes a network computes in, by name.
+FLOAT_DTYPES: dict[str, FloatDType] = {
+    "float32": np.dtype(np.float32),
+    "float64": np.dtype(np.float64),
+}
+
+
+class Activation(enum.IntEnum):
+    """The hidden layers' activation (the output layer is always linear).
+
+    The integer values are the C++ core's ``grokprop::Activation`` (``_core.Activation``);
+    the lower-case names are what the API and the command line accept.
+    """
+
+    LINEAR = 0
+    RELU = 1
+
+    @property
+    def label(self) -> str:
+        """The name users write: ``"relu"``, ``"linear"``."""
+        return self.name.lower()
+
+    @classmethod
+    def labels(cls) -> tuple[str, ...]:
+        """Every accepted name, in definition order (the CLI's choices)."""
+        return tuple(member.label for member in cls)
+
+    @classmethod
+    def parse(cls, value: Any) -> Activation:
+        """An :class:`Activation` from itself or its name (``"relu"``); else a clear error."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls[value.upper()]
+            except KeyError:
+                pass
+            raise ValueError(f"activation must be one of {cls.labels()}, got {value!r}")
+        raise TypeError(f"activation must be one of {cls.labels()}, got {value!r}")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def as_float_dtype(dtype: Any) -> FloatDType:
+    """``"float64"`` / ``"float32"`` (or the NumPy types) as a dtype; else a clear error."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be 'float64' or 'float32', got {dtype!r}") from exc
+    if resolved.name not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    return FLOAT_DTYPES[resolved.name]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainSpec:
+    """How one network trains: ``epochs`` passes of mini-batch descent (docs/design.md).
+
+    ``batch_size`` 1 is stochastic descent; ``alpha`` is rounded to ``dtype`` by the
+    backends, once. Made by :meth:`create` from a user's arguments, or directly from
+    values already of these types; either way the fields are checked here.
+    """
+
+    alpha: float
+    epochs: int
+    batch_size: int
+    activation: Activation = Activation.RELU
+    dtype: FloatDType = FLOAT_DTYPES["float64"]
+
+    def __post_init__(self) -> None:
+        from . import _validation as check
+
+        if type(self.activation) is not Activation:
+            raise TypeError(f"activation must be an Activation, got {self.activation!r}")
+        if self.dtype not in _DTYPE_SET:
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        check.check_alpha(self.alpha, self.dtype)
+        check.check_int(self.epochs, "epochs", minimum=0)
+        check.check_int(self.batch_size, "batch_size", minimum=1)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        alpha: Any,
+        epochs: Any,
+        batch_size: Any,
+        rows: int,
+        activation: Any = Activation.RELU,
+        dtype: Any = "float64",
+    ) -> TrainSpec:
+        """A spec from user values: ``batch_size=None`` is full batch (``rows``), the
+        activation may be given by name, and ``batch_size`` may not exceed ``rows``."""
+        from . import _validation as check
+
+        return cls(
+            alpha=check.check_positive(alpha, "alpha"),
+            epochs=check.check_int(epochs, "epochs", minimum=0),
+            batch_size=check.check_batch_size(batch_size, rows),
+            activation=Activation.parse(activation),
+            dtype=as_float_dtype(dtype),
+        )
+
+
+_DTYPE_SET = frozenset(FLOAT_DTYPES.values())
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSpec:
+    """What every network of a sweep shares; the seeds and learning rates vary per network.
+
+    Network ``i`` of a sweep starts from the book initialisation of ``seeds[i]`` and trains
+    as ``TrainSpec(alphas[i], epochs, batch_size, activation, dtype)`` (see
+    :meth:`train_spec`). ``curves`` / ``weights``: also return every epoch's error / the
+    final weights.
+    """
+
+    sizes: tuple[int, ...]
+    epochs: int
+    batch_size: int
+    activation: Activation = Activation.RELU
+    dtype: FloatDType = FLOAT_DTYPES["float64"]
+    curves: bool = False
+    weights: bool = False
+
+    def __post_init__(self) -> None:
+        from . import _validation as check
+
+        if type(self.sizes) is not tuple or check.check_sizes(self.sizes) != self.sizes:
+            raise TypeError(f"sizes must be a tuple of layer sizes, got {self.sizes!r}")
+        if type(self.activation) is not Activation:
+            raise TypeError(f"activation must be an Activation, got {self.activation!r}")
+        if self.dtype not in _DTYPE_SET:
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        check.check_int(self.epochs, "epochs", minimum=0)
+        check.check_int(self.batch_size, "batch_size", minimum=1)
+        for name in ("curves", "weights"):
+            if type(getattr(self, name)) is not bool:
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+    def train_spec(self, alpha: float) -> TrainSpec:
+        """How one network of this sweep trains, with learning rate ``alpha``."""
+        return TrainSpec(float(alpha), self.epochs, self.batch_size, self.activation, self.dtype)
