@@ -1,4 +1,5 @@
-"""numba == cpp == reference, bit for bit, on random shapes, modes and dtypes (SPEC §3)."""
+"""numba == cpp == reference, bit for bit, on random shapes, modes and dtypes (docs/design.md,
+"Evaluation order")."""
 
 from __future__ import annotations
 
@@ -75,23 +76,32 @@ def test_primitives_are_bitwise_equal_across_backends(
 ) -> None:
     net = gp.Network(problem["sizes"], seed=problem["seed"], dtype=problem["dtype"])
     X, y = net._data(problem["X"], problem["y"])
-    relu = problem["activation"] == "relu"
+    act = gp.Activation.parse(problem["activation"])
     ref = resolve("numpy")
-    ref_layers = ref.forward(net.weights, X, relu)
-    ref_deltas = ref.deltas(net.weights, ref_layers, y, relu)
+    ref_layers = ref.forward(net.weights, X, act)
+    ref_deltas = ref.deltas(net.weights, ref_layers, y, act)
     ref_wd = ref.weight_deltas(ref_layers, ref_deltas)
+    ref_step_weights = net.copy().weights
+    ref_step = ref.step(ref_step_weights, X, y, problem["alpha"], act)
     for name in compiled_backends:
         engine = resolve(name)
         assert engine.name == name
-        layers = engine.forward(net.weights, X, relu)
-        deltas = engine.deltas(net.weights, layers, y, relu)
+        layers = engine.forward(net.weights, X, act)
+        deltas = engine.deltas(net.weights, layers, y, act)
+        step_weights = net.copy().weights
+        step = engine.step(step_weights, X, y, problem["alpha"], act)
         got = [
             *zip(layers, ref_layers),
             *zip(deltas, ref_deltas),
             *zip(engine.weight_deltas(layers, deltas), ref_wd),
             (engine.example_errors(layers[-1], y), ref.example_errors(ref_layers[-1], y)),
-            (engine.relu(X - 0.5), ref.relu(X - 0.5)),
-            (engine.relu_deriv(X - 0.5), ref.relu_deriv(X - 0.5)),
+            (engine.activate(X - 0.5, act), ref.activate(X - 0.5, act)),
+            (engine.activate_deriv(X - 0.5, act), ref.activate_deriv(X - 0.5, act)),
+            *zip(step.layers, ref_step.layers),
+            *zip(step.deltas, ref_step.deltas),
+            *zip(step.weight_deltas, ref_step.weight_deltas),
+            (step.errors, ref_step.errors),
+            *zip(step_weights, ref_step_weights),
         ]
         for a, b in got:
             assert a.dtype == b.dtype, name

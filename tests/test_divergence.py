@@ -1,4 +1,4 @@
-"""Divergence (SPEC §6): a clear error naming the epoch, and the weights from before the call.
+"""Divergence (docs/design.md, "Divergence"): a clear error naming the epoch, and the weights from before the call.
 
 A fit whose epoch error or weights become inf/NaN raises ``gp.DivergenceError`` (a
 ``FloatingPointError``) naming the 0-based epoch, identically on every backend, in every
@@ -30,7 +30,15 @@ def _reference_divergence(
     """The epoch and error at which the bare reference loop stops, on copies of the weights."""
     weights = [w.copy() for w in net.weights]
     data = [np.ascontiguousarray(a, dtype=net.dtype) for a in (X, Y)]
-    errors = ReferenceBackend().train(weights, *data, alpha, epochs, batch_size, False)
+    spec = gp.TrainSpec.create(
+        alpha=alpha,
+        epochs=epochs,
+        batch_size=batch_size,
+        rows=len(X),
+        activation="linear",
+        dtype=net.dtype,
+    )
+    errors = ReferenceBackend().train(weights, *data, spec)
     assert len(errors) < epochs and not np.isfinite(errors[-1])  # it does diverge
     return len(errors) - 1, float(errors[-1])
 

@@ -11,7 +11,7 @@ import pytest
 
 import grokprop as gp
 from grokprop import _progress
-from grokprop.backends import resolve
+from grokprop.backends import backend_info, resolve
 
 X, Y = gp.datasets.streetlights("nonlinear")
 X6, Y6 = gp.datasets.streetlights("linear")
@@ -30,9 +30,9 @@ def train_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     original = gp.Network._train
 
-    def counting(self: gp.Network, engine: Any, args: Any) -> Any:
-        calls.append(args.epochs)
-        return original(self, engine, args)
+    def counting(self: gp.Network, engine: Any, rows: Any, targets: Any, spec: Any) -> Any:
+        calls.append(spec.epochs)
+        return original(self, engine, rows, targets, spec)
 
     monkeypatch.setattr(gp.Network, "_train", counting)
     return calls
@@ -171,10 +171,11 @@ def test_auto_progress_on_a_terminal_only_for_long_runs(
 
 
 def test_expected_seconds_grows_with_the_work() -> None:
-    small = _progress.expected_fit_seconds("cpp", (3, 4, 1), 4, 60, 1)
+    cpp, numpy = backend_info("cpp"), backend_info("numpy")
+    small = _progress.expected_fit_seconds(cpp, (3, 4, 1), 4, 60, 1)
     assert small < 1e-3  # the book network: no bar
-    assert _progress.expected_fit_seconds("cpp", (784, 128, 10), 1000, 100, 1) > 1.0
-    assert _progress.expected_fit_seconds("numpy", (3, 4, 1), 4, 60, 1) > 10 * small
+    assert _progress.expected_fit_seconds(cpp, (784, 128, 10), 1000, 100, 1) > 1.0
+    assert _progress.expected_fit_seconds(numpy, (3, 4, 1), 4, 60, 1) > 10 * small
 
 
 @pytest.mark.parametrize("progress", ["yes", 1, 0.5])

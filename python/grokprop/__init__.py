@@ -2,7 +2,8 @@
 
 One network API over three backends that agree bit for bit: ``numpy`` (the
 reference), ``numba`` (JIT) and ``cpp`` (pybind11). See :func:`set_backend`,
-:func:`use_backend` and :func:`verify`.
+:func:`use_backend`, :func:`register_backend` and :func:`verify`; the design is in
+docs/design.md.
 """
 
 from __future__ import annotations
@@ -13,21 +14,26 @@ from .backends import (
     available_backends,
     backend_status,
     get_backend,
+    register_backend,
     set_backend,
     use_backend,
 )
 from .errors import BackendUnavailableError, DivergenceError
 from .network import History, Network, StepTrace
+from .specs import Activation, SweepSpec, TrainSpec
 from .sweep import SweepResult, sweep
 from .verify import VerifyReport, verify
 
 __all__ = [
+    "Activation",
     "BackendUnavailableError",
     "DivergenceError",
     "History",
     "Network",
     "StepTrace",
     "SweepResult",
+    "SweepSpec",
+    "TrainSpec",
     "VerifyReport",
     "__version__",
     "available_backends",
@@ -35,6 +41,7 @@ __all__ = [
     "datasets",
     "experiments",
     "get_backend",
+    "register_backend",
     "set_backend",
     "sweep",
     "use_backend",

@@ -20,7 +20,9 @@ from typing import IO
 
 import numpy as np
 
-from .backends._protocol import FloatArray, SweepArrays
+from ._typing import FloatArray
+from .backends import BackendInfo
+from .backends._protocol import SweepArrays
 
 __all__ = [
     "CHUNK_SECONDS",
@@ -38,23 +40,12 @@ CHUNK_SECONDS = 0.1
 #: Networks in a sweep's first chunk (later chunks are sized by time).
 FIRST_SWEEP_CHUNK = 64
 
-# Rough cost model of one fit, from measurements on small and MNIST-sized networks: the
-# compiled loops run about one multiply-add per nanosecond; the NumPy reference pays about
-# 30 ns per multiply-add plus Python overhead per update. Only used to decide "long".
-_COMPILED_SECONDS_PER_MADD = 1.5e-9
-_NUMPY_SECONDS_PER_MADD = 30e-9
-_NUMPY_SECONDS_PER_STEP = 40e-6
-
 
 def expected_fit_seconds(
-    backend: str, sizes: tuple[int, ...], rows: int, epochs: int, batch_size: int
+    backend: BackendInfo, sizes: tuple[int, ...], rows: int, epochs: int, batch_size: int
 ) -> float:
     """A rough estimate of how long ``epochs`` epochs of a fit take on ``backend``."""
-    madds = 3 * epochs * rows * _n_weights(sizes)  # forward, back-propagation, update
-    if backend == "numpy":
-        steps = epochs * -(-rows // batch_size)
-        return madds * _NUMPY_SECONDS_PER_MADD + steps * _NUMPY_SECONDS_PER_STEP
-    return madds * _COMPILED_SECONDS_PER_MADD
+    return backend.cost.fit_seconds(_n_weights(sizes), rows, epochs, batch_size)
 
 
 @functools.lru_cache(maxsize=256)
@@ -64,7 +55,7 @@ def _n_weights(sizes: tuple[int, ...]) -> int:
 
 def wanted(
     progress: object,
-    backend: str,
+    backend: BackendInfo,
     sizes: tuple[int, ...],
     rows: int,
     epochs: int,

@@ -1,8 +1,9 @@
-"""Argument checks shared by the public API (SPEC §6).
+"""Argument checks of the public API: the one validation boundary (docs/design.md,
+"Validation").
 
-Everything a backend receives passes through here first, so the compiled code only
-ever sees C-contiguous finite arrays of the network's dtype with chained shapes.
-Each failure names the argument and the expected form.
+Everything a backend receives passes through here (or through the specs, which use these
+checks) first, so the backends only ever see C-contiguous finite arrays of the network's
+dtype with chained shapes. Each failure names the argument and the expected form.
 """
 
 from __future__ import annotations
@@ -12,36 +13,10 @@ import math
 import numbers
 import operator
 import os
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
-FLOAT_DTYPES: dict[str, np.dtype[np.floating]] = {
-    "float32": np.dtype(np.float32),
-    "float64": np.dtype(np.float64),
-}
-ACTIVATIONS = ("relu", "linear")
-
-
-def as_float_dtype(dtype: Any) -> np.dtype[np.floating]:
-    """``"float64"`` / ``"float32"`` (or the NumPy types) as a dtype."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be 'float64' or 'float32', got {dtype!r}") from exc
-    if resolved.name not in FLOAT_DTYPES:
-        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
-    return FLOAT_DTYPES[resolved.name]
-
-
-def check_activation(activation: Any) -> str:
-    if not isinstance(activation, str):
-        raise TypeError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    return activation
 
 
 def check_int(value: Any, name: str, *, minimum: int) -> int:
@@ -105,7 +80,8 @@ def check_alpha(alpha: Any, dtype: np.dtype[np.floating] | None = None) -> float
     return value
 
 
-SEED_MAX = 2**32 - 1  # numpy.random.RandomState takes 32-bit seeds
+SEED_MAX = 2**32 - 1
+"""The largest seed ``numpy.random.RandomState(seed)`` accepts."""
 
 
 def check_seed(seed: Any) -> int | None:
@@ -213,48 +189,6 @@ def _checked_shape(array: NDArray[Any], name: str, columns: int | None) -> NDArr
     return array
 
 
-def check_own_weights(
-    weights: Sequence[NDArray[np.floating]],
-    shapes: Sequence[tuple[int, int]],
-    dtype: np.dtype[np.floating],
-    *,
-    writeable: bool,
-    buffer: NDArray[np.floating] | None = None,
-    finite: bool = True,
-) -> None:
-    """The network's own arrays are still fit to compute with (and to train, if writeable).
-
-    ``Network.weights`` hands out the live arrays, so a user can change them in place:
-    assign NaN, reshape (``w.shape = ...``), or set ``w.flags.writeable = False``. The
-    compiled loops must never see such an array (numba does not bounds-check), so every
-    call checks first: a few attribute reads plus one ``isfinite`` pass (over ``buffer``,
-    the memory all the weights are views of, when given: one call instead of one a matrix;
-    none with ``finite=False``, for a caller that checks the outcome instead, as fit does).
-    """
-    finite_buffer = not finite or (buffer is not None and all_finite(buffer))
-    for l, w in enumerate(weights):
-        flags, shape = w.flags, shapes[l]
-        if w.shape != shape or (w.dtype is not dtype and w.dtype != dtype):
-            raise ValueError(
-                f"weights[{l}] must have shape {shape} and dtype {dtype.name}, got shape "
-                f"{w.shape} and dtype {w.dtype.name}; it was changed in place through net.weights"
-            )
-        if not (flags.c_contiguous and flags.aligned):
-            raise ValueError(
-                f"weights[{l}] must be C-contiguous and aligned; it was changed in place"
-            )
-        if writeable and not flags.writeable:
-            raise ValueError(
-                f"weights[{l}] is read-only (flags.writeable is False) but training updates it "
-                f"in place; set net.weights[{l}].flags.writeable = True, or train net.copy()"
-            )
-        if not finite_buffer and not all_finite(w):
-            raise ValueError(
-                f"weights[{l}] must be finite (no NaN or inf); it was changed in place through "
-                "net.weights"
-            )
-
-
 def check_rows(X: NDArray[np.floating], y: NDArray[np.floating]) -> None:
     if X.shape[0] != y.shape[0]:
         raise ValueError(
@@ -278,8 +212,6 @@ def check_batch_size(batch_size: Any, n_rows: int) -> int:
 
 
 # -- sweeps (grokprop.sweep) ---------------------------------------------------------------
-
-"""The largest seed ``numpy.random.RandomState(seed)`` accepts."""
 
 
 def check_seeds(seeds: Any) -> NDArray[np.int64]:

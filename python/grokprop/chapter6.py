@@ -1,4 +1,4 @@
-"""The chapter's programs (SPEC §4, 1–5), printing what the book prints.
+"""The chapter's programs 1–5, printing what the book prints (docs/design.md, "The math").
 
 Each program returns its lines so that the CLI prints them and the tests compare
 them with the book. Numbers use the book's 12 significant digits (``'%.12g'``).

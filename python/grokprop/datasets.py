@@ -1,4 +1,5 @@
-"""The chapter's data (SPEC §1) and a seeded random problem for larger networks."""
+"""The chapter's data (docs/design.md, "The math") and a seeded random problem for larger
+networks."""
 
 from __future__ import annotations
 

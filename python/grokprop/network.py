@@ -1,24 +1,32 @@
-"""The network users hold: sizes, activation, dtype and the weights it owns (SPEC §2, §6)."""
+"""The network users hold: sizes, activation, dtype and the weights it owns.
+
+Every public method here is on the validation boundary (docs/design.md, "Validation"): it
+converts and checks its arguments once, into arrays and a :class:`grokprop.specs.TrainSpec`,
+and hands them to the selected backend, which checks nothing more. A fit or a step is a
+transaction (docs/design.md, "Divergence"): if it diverges, the weights are restored.
+"""
 
 from __future__ import annotations
 
-import itertools
 import math
 import numbers
 import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _persist, _progress
 from . import _validation as check
-from .backends import resolve
-from .backends._protocol import Backend, FloatArray
+from ._typing import FloatArray
+from ._weights import WeightBuffer, book_weights
+from .backends import Backend, backend_info, resolve
+from .backends._compose import sequential_sum
 from .errors import DivergenceError
+from .specs import Activation, TrainSpec, as_float_dtype
 
 __all__ = ["History", "Network", "StepTrace"]
 
@@ -72,18 +80,7 @@ class StepTrace:
     @property
     def error(self) -> float:
         """The summed error of the rows, in row order (as an epoch error is summed)."""
-        total = self.errors.dtype.type(0)
-        for e in self.errors:
-            total = self.errors.dtype.type(total + e)
-        return float(total)
-
-
-class _FitArgs(NamedTuple):
-    X: FloatArray
-    y: FloatArray
-    alpha: float
-    epochs: int
-    batch_size: int
+        return float(sequential_sum(self.errors))
 
 
 class Network:
@@ -120,53 +117,49 @@ class Network:
         self,
         sizes: Sequence[int] | None = None,
         *,
-        activation: str = "relu",
+        activation: str | Activation = "relu",
         seed: int | None = None,
         weights: Sequence[ArrayLike] | ArrayLike | None = None,
         dtype: Any = "float64",
         weight_scale: float = 1.0,
     ) -> None:
-        self._dtype = check.as_float_dtype(dtype)
-        self._activation = check.check_activation(activation)
-        self._relu = self._activation == "relu"
+        self._dtype = as_float_dtype(dtype)
+        self._activation = Activation.parse(activation)
         if weights is None:
             if sizes is None:
                 raise TypeError("Network needs sizes (e.g. [3, 4, 1]) or weights")
             self._sizes = check.check_sizes(sizes)
-            self._buffer, self._weights = _pack(
-                _book_weights(
-                    self._sizes,
-                    check.check_seed(seed),
-                    self._dtype,
-                    check.check_positive(weight_scale, "weight_scale"),
-                ),
+            matrices = book_weights(
+                self._sizes,
+                check.check_seed(seed),
                 self._dtype,
+                check.check_positive(weight_scale, "weight_scale"),
             )
         else:
             if seed is not None or weight_scale != 1.0:
                 raise ValueError("give either seed (and weight_scale) or weights, not both")
-            self._buffer, self._weights = _pack(_own_weights(weights, self._dtype), self._dtype)
-            self._sizes = (self._weights[0].shape[0], *(w.shape[1] for w in self._weights))
+            matrices = _own_weights(weights, self._dtype)
+            self._sizes = (matrices[0].shape[0], *(w.shape[1] for w in matrices))
             if sizes is not None and check.check_sizes(sizes) != self._sizes:
                 raise ValueError(
                     f"sizes {list(sizes)} do not match the weights' shapes, which give "
                     f"{list(self._sizes)}"
                 )
-        self._shapes = [w.shape for w in self._weights]
+        self._weights = WeightBuffer(matrices, self._dtype)
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:  # pickle / copy.deepcopy: everything but the lock and the buffer
             state = self.__dict__.copy()
-            state["_weights"] = [w.copy() for w in self._weights]
-        del state["_lock"], state["_buffer"]
+            state["_weights"] = self._weights.copies()
+        del state["_lock"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        weights = state.pop("_weights")
+        matrices = state.pop("_weights")
         self.__dict__.update(state)
-        # the views of a fresh aligned buffer (an unpickled buffer's alignment is chance)
-        self._buffer, self._weights = _pack(weights, self._dtype)
+        # a fresh aligned buffer (an unpickled buffer's alignment would be chance)
+        self._weights = WeightBuffer(matrices, self._dtype)
         self._lock = threading.Lock()
 
     # -- what the network is ---------------------------------------------------------------
@@ -176,7 +169,8 @@ class Network:
 
     @property
     def activation(self) -> str:
-        return self._activation
+        """The hidden layers' activation by name (``"relu"`` or ``"linear"``)."""
+        return self._activation.label
 
     @property
     def dtype(self) -> np.dtype[np.floating]:
@@ -185,20 +179,24 @@ class Network:
     @property
     def weights(self) -> list[FloatArray]:
         """The weight matrices the network owns (updated in place by training)."""
-        return list(self._weights)
+        return list(self._weights.views)
 
     def copy(self) -> Network:
         """An independent network with the same sizes, activation, dtype and weights."""
         with self._lock:
-            self._check_weights(writeable=False)
-            return Network(weights=self._weights, activation=self._activation, dtype=self._dtype)
+            self._weights.check_views(writeable=False)
+            return Network(
+                weights=self._weights.views, activation=self._activation, dtype=self._dtype
+            )
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write sizes, activation, dtype and weights to ``path`` (an ``.npz`` file).
 
         The file is written exactly at ``path``; :meth:`load` gives back the same bits.
         """
-        _persist.write_network(path, self._sizes, self._activation, self._dtype, self._weights)
+        _persist.write_network(
+            path, self._sizes, self._activation.label, self._dtype, self._weights.views
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
@@ -211,7 +209,7 @@ class Network:
 
     def __repr__(self) -> str:
         return (
-            f"Network({list(self._sizes)}, activation={self._activation!r}, "
+            f"Network({list(self._sizes)}, activation={self._activation.label!r}, "
             f"dtype={self._dtype.name!r})"
         )
 
@@ -221,8 +219,8 @@ class Network:
         engine = resolve(backend)
         rows = check.as_matrix(X, "X", self._dtype, columns=self._sizes[0])
         with self._lock:
-            self._check_weights(writeable=False)
-            return engine.forward(self._weights, rows, self._relu)
+            self._weights.check_views(writeable=False)
+            return engine.forward(self._weights.views, rows, self._activation)
 
     def predict(self, X: ArrayLike, *, backend: str | None = None) -> FloatArray:
         """The output layer for the rows of ``X``, shape ``(rows, n_L)``."""
@@ -239,20 +237,16 @@ class Network:
         """
         engine = resolve(backend)
         with self._lock:
-            self._check_weights(writeable=True)
+            self._weights.check_views(writeable=True)
             rows, targets = self._data(X, y)
             alpha = check.check_alpha(alpha, self._dtype)
-            saved = self._snapshot()
+            saved = self._weights.snapshot()
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
-                layers = engine.forward(self._weights, rows, self._relu)
-                deltas = engine.deltas(self._weights, layers, targets, self._relu)
-                weight_deltas = engine.weight_deltas(layers, deltas)
-                errors = engine.example_errors(layers[-1], targets)
-                trace = StepTrace(layers, deltas, weight_deltas, errors)
-                engine.update(self._weights, weight_deltas, alpha)
+                out = engine.step(self._weights.views, rows, targets, alpha, self._activation)
+                trace = StepTrace(out.layers, out.deltas, out.weight_deltas, out.errors)
                 error = trace.error  # the sum of the rows' errors may overflow too
-            if not (math.isfinite(error) and check.all_finite(self._buffer)):
-                self._restore(saved)
+            if not (math.isfinite(error) and self._weights.all_finite()):
+                self._weights.restore(saved)
                 raise DivergenceError(0, error)
             return trace
 
@@ -288,29 +282,32 @@ class Network:
         engine = resolve(backend)
         with self._lock:
             # finiteness is checked after training instead (below): it costs a pass, and
-            # non-finite weights end in a non-finite outcome (cpp refuses them up front)
-            self._check_weights(writeable=True, finite=False)
-            args = self._fit_args(X, y, alpha, epochs, batch_size)
-            saved = self._buffer.copy()
+            # non-finite weights end in a non-finite outcome
+            self._weights.check_views(writeable=True, finite=False)
+            rows, targets, spec = self._fit_args(X, y, alpha, epochs, batch_size)
+            saved = self._weights.snapshot()
             if progress is False or not _progress.wanted(
-                progress, engine.name, self._sizes, len(args.X), args.epochs, args.batch_size
+                progress,
+                backend_info(engine.name),
+                self._sizes,
+                len(rows),
+                spec.epochs,
+                spec.batch_size,
             ):
-                errors = self._train(engine, args)
+                errors = self._train(engine, rows, targets, spec)
             else:
                 errors = _progress.run_in_chunks(
-                    lambda n: self._train(engine, args._replace(epochs=n)),
-                    args.epochs,
+                    lambda n: self._train(engine, rows, targets, spec.with_epochs(n)),
+                    spec.epochs,
                     desc=f"fit {list(self._sizes)}",
                 )
             # the loop stops at the first non-finite epoch error, so only the last can be
-            if (len(errors) and not math.isfinite(errors[-1])) or not check.all_finite(
-                self._buffer
-            ):
-                self._restore(saved)
+            if (len(errors) and not math.isfinite(errors[-1])) or not self._weights.all_finite():
+                self._weights.restore(saved)
                 if not check.all_finite(saved):  # not a divergence: they came in non-finite
-                    self._check_weights(writeable=True)  # the ValueError naming the weight
+                    self._weights.check_views(writeable=True)  # the ValueError naming it
                 raise DivergenceError(len(errors) - 1, float(errors[-1]))
-            return History._of(errors, args.alpha, args.epochs, args.batch_size, engine.name)
+            return History._of(errors, spec.alpha, spec.epochs, spec.batch_size, engine.name)
 
     # -- internals shared with grokprop.verify ------------------------------------------------
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -328,107 +325,40 @@ class Network:
         """
         if data.base is None:
             return data  # owns its memory; every weight matrix is a view of the buffer
-        if any(np.may_share_memory(data, w) for w in self._weights):
+        if any(np.may_share_memory(data, w) for w in self._weights.views):
             copied: FloatArray = data.copy()
             return copied
         return data
 
-    def _check_weights(self, *, writeable: bool, finite: bool = True) -> None:
-        check.check_own_weights(
-            self._weights,
-            self._shapes,
-            self._dtype,
-            writeable=writeable,
-            buffer=self._buffer,
-            finite=finite,
-        )
-
     def _fit_args(
         self, X: ArrayLike, y: ArrayLike, alpha: Any, epochs: Any, batch_size: Any
-    ) -> _FitArgs:
+    ) -> tuple[FloatArray, FloatArray, TrainSpec]:
+        """The data and the spec of a fit, validated (also used by :func:`grokprop.verify`)."""
         rows, targets = self._data(X, y)
-        n_epochs = check.check_int(epochs, "epochs", minimum=0)
+        spec = TrainSpec.create(
+            alpha=alpha,
+            epochs=epochs,
+            batch_size=batch_size,
+            rows=rows.shape[0],
+            activation=self._activation,
+            dtype=self._dtype,
+        )
         check.check_memory(
-            n_epochs * self._dtype.itemsize, f"epochs={n_epochs} (one error per epoch)"
+            spec.epochs * self._dtype.itemsize, f"epochs={spec.epochs} (one error per epoch)"
         )
-        return _FitArgs(
-            rows,
-            targets,
-            check.check_alpha(alpha, self._dtype),
-            n_epochs,
-            check.check_batch_size(batch_size, rows.shape[0]),
-        )
+        return rows, targets, spec
 
-    def _train(self, engine: Backend, args: _FitArgs) -> FloatArray:
-        return engine.train(
-            self._weights, args.X, args.y, args.alpha, args.epochs, args.batch_size, self._relu
-        )
+    def _train(
+        self, engine: Backend, rows: FloatArray, targets: FloatArray, spec: TrainSpec
+    ) -> FloatArray:
+        return engine.train(self._weights.views, rows, targets, spec)
 
-    # The weights are views into one buffer: a fit saves, checks and restores all of them
-    # with one NumPy call each, which matters for the chapter's tiny networks.
-    def _snapshot(self) -> FloatArray:
-        saved: FloatArray = self._buffer.copy()
-        return saved
-
-    def _restore(self, saved: FloatArray) -> None:
-        np.copyto(self._buffer, saved)
-
-
-_ALIGNMENT = 64  # bytes: a cache line, and the widest vector the C++ kernels load
-
-
-def _pack(
-    matrices: list[NDArray[np.floating]], dtype: np.dtype[np.floating]
-) -> tuple[NDArray[np.floating], list[NDArray[np.floating]]]:
-    """Copy ``matrices`` into one zero-padded buffer; return it and C-contiguous views.
-
-    Each matrix starts on a 64-byte boundary, so the compiled kernels' vector loads of
-    a row never straddle cache lines needlessly.
-    """
-    step = _ALIGNMENT // dtype.itemsize
-    offsets = []
-    total = 0
-    for matrix in matrices:
-        offsets.append(total)
-        total += -(-matrix.size // step) * step
-    raw = np.zeros(total + step, dtype=dtype)
-    start = (-raw.ctypes.data % _ALIGNMENT) // dtype.itemsize
-    buffer = raw[start : start + total]
-    views = []
-    for matrix, offset in zip(matrices, offsets):
-        view = buffer[offset : offset + matrix.size].reshape(matrix.shape)
-        view[...] = matrix
-        views.append(view)
-    return buffer, views
-
-
-def _book_weights(
-    sizes: tuple[int, ...], seed: int | None, dtype: np.dtype[np.floating], scale: float = 1.0
-) -> list[FloatArray]:
-    """The book's initialisation, ``2 * rng.random_sample((n_l, n_{l+1})) - 1`` per layer,
-    times ``scale`` unless it is 1 (the book's own bits)."""
-    shapes = list(itertools.pairwise(sizes))
-    # random_sample draws float64 and the expression makes a temporary: 2 float64 matrices
-    largest = max(n_in * n_out for n_in, n_out in shapes)
-    total = sum(n_in * n_out for n_in, n_out in shapes)
-    check.check_memory(
-        total * dtype.itemsize + 2 * largest * 8, f"a network of sizes {list(sizes)}"
-    )
-    rng = np.random.RandomState(seed)
-    try:
-        return [
-            np.ascontiguousarray(
-                (2 * rng.random_sample(shape) - 1) * scale
-                if scale != 1.0
-                else 2 * rng.random_sample(shape) - 1,
-                dtype=dtype,
-            )
-            for shape in shapes
-        ]
-    except MemoryError as exc:
-        raise MemoryError(
-            f"not enough memory for a network of sizes {list(sizes)}: {exc}"
-        ) from None
+    def _train_copy(
+        self, engine: Backend, rows: FloatArray, targets: FloatArray, spec: TrainSpec
+    ) -> tuple[FloatArray, list[FloatArray]]:
+        """Train a copy of this network on ``engine``: its errors and final weights."""
+        clone = self.copy()
+        return clone._train(engine, rows, targets, spec), clone.weights
 
 
 def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.floating]]:
@@ -452,7 +382,7 @@ def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.
         raise ValueError("weights must hold at least one matrix")
     owned: list[NDArray[np.floating]] = []
     for l, matrix in enumerate(matrices):
-        array = check.as_matrix(matrix, f"weights[{l}]", dtype)  # _pack copies it
+        array = check.as_matrix(matrix, f"weights[{l}]", dtype)  # WeightBuffer copies it
         if owned and owned[-1].shape[1] != array.shape[0]:
             raise ValueError(
                 f"weights[{l}] has shape {array.shape} but weights[{l - 1}] has "

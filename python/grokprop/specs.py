@@ -9,8 +9,8 @@ them as plain structs (``cpp/include/grokprop/spec.hpp``) read attribute by attr
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ FLOAT_DTYPES: dict[str, FloatDType] = {
     "float32": np.dtype(np.float32),
     "float64": np.dtype(np.float64),
 }
+_DTYPE_SET = frozenset(FLOAT_DTYPES.values())
 
 
 class Activation(enum.IntEnum):
@@ -66,6 +67,8 @@ class Activation(enum.IntEnum):
 
 def as_float_dtype(dtype: Any) -> FloatDType:
     """``"float64"`` / ``"float32"`` (or the NumPy types) as a dtype; else a clear error."""
+    if isinstance(dtype, np.dtype) and dtype in _DTYPE_SET:
+        return dtype
     try:
         resolved = np.dtype(dtype)
     except TypeError as exc:
@@ -97,9 +100,13 @@ class TrainSpec:
             raise TypeError(f"activation must be an Activation, got {self.activation!r}")
         if self.dtype not in _DTYPE_SET:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
-        check.check_alpha(self.alpha, self.dtype)
-        check.check_int(self.epochs, "epochs", minimum=0)
-        check.check_int(self.batch_size, "batch_size", minimum=1)
+        # normalised in place (a frozen dataclass's fields are set once, here): a float and
+        # two ints, whatever numbers the caller gave
+        object.__setattr__(self, "alpha", check.check_alpha(self.alpha, self.dtype))
+        object.__setattr__(self, "epochs", check.check_int(self.epochs, "epochs", minimum=0))
+        object.__setattr__(
+            self, "batch_size", check.check_int(self.batch_size, "batch_size", minimum=1)
+        )
 
     @classmethod
     def create(
@@ -114,18 +121,23 @@ class TrainSpec:
     ) -> TrainSpec:
         """A spec from user values: ``batch_size=None`` is full batch (``rows``), the
         activation may be given by name, and ``batch_size`` may not exceed ``rows``."""
-        from . import _validation as check
-
-        return cls(
-            alpha=check.check_positive(alpha, "alpha"),
-            epochs=check.check_int(epochs, "epochs", minimum=0),
-            batch_size=check.check_batch_size(batch_size, rows),
-            activation=Activation.parse(activation),
-            dtype=as_float_dtype(dtype),
+        spec = cls(
+            alpha,
+            epochs,
+            rows if batch_size is None else batch_size,
+            Activation.parse(activation),
+            as_float_dtype(dtype),
         )
+        if spec.batch_size > rows:
+            raise ValueError(
+                f"batch_size must be between 1 and the number of rows ({rows}) or None for "
+                f"full-batch, got {spec.batch_size}"
+            )
+        return spec
 
-
-_DTYPE_SET = frozenset(FLOAT_DTYPES.values())
+    def with_epochs(self, epochs: int) -> TrainSpec:
+        """The same training, for ``epochs`` epochs (a chunk of a longer one)."""
+        return dataclasses.replace(self, epochs=epochs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
-"""Train many book networks at once: every seed × every learning rate (issue 6 "Sweeps").
+"""Train many book networks at once: every seed × every learning rate (docs/design.md,
+"Sweeps").
 
 :func:`sweep` trains ``len(seeds) * len(alphas)`` networks of one shape on one dataset and
 returns a :class:`SweepResult`. Each network is bit for bit the network
 ``Network(sizes, seed=s, activation=..., dtype=...).fit(X, y, alpha=a, ...)`` would give:
 the compiled backends train blocks of networks in lock-step (SIMD across networks), but
-every network's own operations keep the evaluation order of SPEC §3.
+every network's own operations keep the evaluation order of docs/design.md.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _progress
 from . import _validation as check
-from .backends import resolve
-from .backends._protocol import FloatArray, SweepArrays
+from ._typing import FloatArray
+from .backends import backend_info, resolve
+from .backends._protocol import SweepArrays
+from .specs import Activation, SweepSpec, as_float_dtype
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -131,8 +134,8 @@ def sweep(
     """
     engine = resolve(backend)
     layer_sizes = check.check_sizes(sizes)
-    float_dtype = check.as_float_dtype(dtype)
-    relu = check.check_activation(activation) == "relu"
+    float_dtype = as_float_dtype(dtype)
+    act = Activation.parse(activation)
     rows = check.as_matrix(X, "X", float_dtype, columns=layer_sizes[0])
     targets = check.as_matrix(y, "y", float_dtype, columns=layer_sizes[-1])
     check.check_rows(rows, targets)
@@ -147,6 +150,7 @@ def sweep(
     for name, flag in (("curves", curves), ("weights", weights)):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
+    spec = SweepSpec(layer_sizes, n_epochs, batch, act, float_dtype, bool(curves), bool(weights))
 
     # the Cartesian product, seeds outer and alphas inner
     net_seeds = np.repeat(seed_values, len(alpha_values))
@@ -154,31 +158,20 @@ def sweep(
     seeds32 = net_seeds.astype(np.uint32)
 
     def run(networks: slice) -> SweepArrays:
-        return engine.sweep(
-            layer_sizes,
-            rows,
-            targets,
-            seeds32[networks],
-            net_alphas[networks],
-            n_epochs,
-            batch,
-            relu,
-            bool(curves),
-            bool(weights),
-            n_threads,
-        )
+        return engine.sweep(rows, targets, seeds32[networks], net_alphas[networks], spec, n_threads)
 
-    # compiled sweeps train networks side by side on every thread; numpy one after another
-    runs = len(seeds32) / (1 if engine.name == "numpy" else n_threads)
+    info = backend_info(engine.name)
+    # parallel sweeps train networks side by side on every thread, others one after another
+    runs = len(seeds32) / (n_threads if info.parallel_sweep else 1)
     if progress is False or not _progress.wanted(
-        progress, engine.name, layer_sizes, len(rows), n_epochs, batch, runs
+        progress, info, layer_sizes, len(rows), n_epochs, batch, runs
     ):
         out = run(slice(None))
     else:
         out = _progress.sweep_in_chunks(run, len(seeds32), desc=f"sweep {list(layer_sizes)}")
     return SweepResult(
         sizes=layer_sizes,
-        activation="relu" if relu else "linear",
+        activation=act.label,
         dtype=float_dtype,
         epochs=n_epochs,
         batch_size=batch,

@@ -1,9 +1,16 @@
-"""Backend registry and selection (SPEC §5).
+"""The backend registry and selection (docs/design.md, "The registry").
 
-Precedence, highest first: the ``backend=`` argument of a call, the innermost
+One table, :data:`REGISTRY`, says what grokprop knows of each backend: where its class
+lives, what to install when it cannot load, what it can do (``bitwise``,
+``parallel_sweep``) and a rough cost model for deciding whether a run is long enough
+for a progress bar. Third parties add rows with :func:`register_backend`, in the spirit
+of ``scipy.fft``'s backend registry; nothing else in grokprop keeps a list of names.
+
+Selection precedence, highest first: the ``backend=`` argument of a call, the innermost
 :func:`use_backend` block (per thread / async task: a ``ContextVar``), the process-wide
-:func:`set_backend`, the ``GROKPROP_BACKEND`` environment variable, then the fastest
-available backend. Backends load lazily, so ``import grokprop`` never imports numba.
+:func:`set_backend`, the ``GROKPROP_BACKEND`` environment variable, then the first
+available backend of the table (the fastest). Backends load lazily, so
+``import grokprop`` never imports numba or the C++ core.
 """
 
 from __future__ import annotations
@@ -14,73 +21,189 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from ..errors import BackendUnavailableError
-from ._protocol import Backend
+from ._protocol import Backend, Kernels
 
 __all__ = [
     "BACKEND_NAMES",
     "ENV_VAR",
+    "REGISTRY",
     "Backend",
+    "BackendInfo",
+    "CostModel",
+    "Kernels",
     "available_backends",
+    "backend_info",
     "backend_status",
     "get_backend",
+    "known_backends",
+    "register_backend",
     "resolve",
     "set_backend",
     "use_backend",
 ]
 
 ENV_VAR = "GROKPROP_BACKEND"
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """A rough run-time model, only used to decide whether a run is "long" (progress bars).
+
+    A training of ``epochs`` epochs over ``rows`` rows does about ``3 * weights`` multiply-
+    adds per row and epoch (forward, back-propagation, update) and one update per batch.
+    """
+
+    seconds_per_madd: float
+    seconds_per_update: float = 0.0
+
+    def fit_seconds(self, n_weights: int, rows: int, epochs: int, batch_size: int) -> float:
+        madds = 3 * epochs * rows * n_weights
+        updates = epochs * -(-rows // batch_size)
+        return madds * self.seconds_per_madd + updates * self.seconds_per_update
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One row of the registry: a backend's name, where it lives and what it can do."""
+
+    name: str
+    loader: str | Callable[[], Backend]
+    """``"package.module:Class"`` (imported on first use) or a callable making the backend."""
+    requires: str = ""
+    """What it needs, in words, for the message when it cannot be imported (e.g. "numba")."""
+    install_hint: str = ""
+    """What to do when it cannot be imported, e.g. ``pip install 'grokprop[numba]'``."""
+    bitwise: bool = True
+    """Under the bitwise contract: :func:`grokprop.verify` requires equality with the reference."""
+    parallel_sweep: bool = False
+    """Its ``sweep`` trains networks side by side on several threads."""
+    cost: CostModel = CostModel(1.5e-9)
+    reference: bool = False
+    """The NumPy reference every other backend is compared with (exactly one)."""
+
+    def load(self) -> Backend:
+        """A new instance; :class:`BackendUnavailableError` (saying why) if it cannot load."""
+        if callable(self.loader):
+            backend = self.loader()
+        else:
+            module_name, _, attr = self.loader.partition(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as exc:
+                needed = self.requires or exc.name or module_name
+                raise BackendUnavailableError(
+                    f"the {self.name!r} backend is unavailable: {needed} could not be "
+                    f"imported ({exc})" + (f"; {self.install_hint}" if self.install_hint else "")
+                ) from exc
+            backend = getattr(module, attr)()
+        if not isinstance(backend, Kernels):
+            raise BackendUnavailableError(
+                f"backend {self.name!r} does not implement grokprop.backends.Kernels "
+                f"(got {type(backend).__name__})"
+            )
+        return backend
+
+
 #: Every backend grokprop knows, fastest first (the default is the first available).
-BACKEND_NAMES: tuple[str, ...] = ("cpp", "numba", "numpy")
+REGISTRY: dict[str, BackendInfo] = {}
 
+_BUILTIN = (
+    BackendInfo(
+        "cpp",
+        "grokprop.backends.cpp:CppBackend",
+        requires="the compiled extension grokprop._core",
+        install_hint="reinstall grokprop so its C++ core is built",
+        parallel_sweep=True,
+        cost=CostModel(seconds_per_madd=1.5e-9),
+    ),
+    BackendInfo(
+        "numba",
+        "grokprop.backends.numba_backend:NumbaBackend",
+        requires="numba",
+        install_hint="install it with: pip install 'grokprop[numba]'",
+        parallel_sweep=True,
+        cost=CostModel(seconds_per_madd=1.5e-9),
+    ),
+    BackendInfo(
+        "numpy",
+        "grokprop.backends.reference:ReferenceBackend",
+        cost=CostModel(seconds_per_madd=30e-9, seconds_per_update=40e-6),
+        reference=True,
+    ),
+)
+REGISTRY.update((info.name, info) for info in _BUILTIN)
+#: The built-in backends' names, fastest first.
+BACKEND_NAMES: tuple[str, ...] = tuple(info.name for info in _BUILTIN)
+#: The reference backend's name.
+REFERENCE = next(info.name for info in _BUILTIN if info.reference)
 
-def _load_cpp() -> Backend:
-    try:
-        from .cpp import CppBackend
-    except ImportError as exc:
-        raise BackendUnavailableError(
-            f"the 'cpp' backend is unavailable: the compiled extension grokprop._core could "
-            f"not be imported ({exc}); reinstall grokprop so its C++ core is built"
-        ) from exc
-    return CppBackend()
-
-
-def _load_numba() -> Backend:
-    try:
-        module = importlib.import_module(".numba_backend", __name__)
-    except ImportError as exc:
-        raise BackendUnavailableError(
-            f"the 'numba' backend is unavailable: numba could not be imported ({exc}); "
-            "install it with: pip install 'grokprop[numba]'"
-        ) from exc
-    backend: Backend = module.NumbaBackend()
-    return backend
-
-
-def _load_numpy() -> Backend:
-    from .reference import ReferenceBackend
-
-    return ReferenceBackend()
-
-
-_LOADERS: dict[str, Callable[[], Backend]] = {
-    "cpp": _load_cpp,
-    "numba": _load_numba,
-    "numpy": _load_numpy,
-}
 _loaded: dict[str, Backend | BackendUnavailableError] = {}
 _load_lock = threading.Lock()
 _global_choice: str | None = None
 _context_choice: ContextVar[str | None] = ContextVar("grokprop_backend", default=None)
 
 
+def register_backend(
+    name: str,
+    loader: str | Callable[[], Backend],
+    *,
+    requires: str = "",
+    install_hint: str = "",
+    bitwise: bool = True,
+    parallel_sweep: bool = False,
+    cost: CostModel | None = None,
+    fastest: bool = False,
+) -> BackendInfo:
+    """Add a backend to the registry (after the built-in ones unless ``fastest``).
+
+    ``loader`` is ``"module:Class"`` or a zero-argument callable returning an object with
+    the eight :class:`Kernels` methods; subclass :class:`grokprop.backends._compose.Composed`
+    to get the compositions (forward, step, train, sweep) from them. A ``bitwise`` backend
+    is held to bit-for-bit equality with the reference by :func:`grokprop.verify`.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if name in REGISTRY:
+        raise ValueError(f"a backend named {name!r} is already registered")
+    if not (callable(loader) or (isinstance(loader, str) and ":" in loader)):
+        raise TypeError(f"loader must be 'module:Class' or a callable, got {loader!r}")
+    info = BackendInfo(
+        name,
+        loader,
+        requires=requires,
+        install_hint=install_hint,
+        bitwise=bitwise,
+        parallel_sweep=parallel_sweep,
+        cost=cost or CostModel(1.5e-9),
+    )
+    with _load_lock:
+        rows = [info, *REGISTRY.values()] if fastest else [*REGISTRY.values(), info]
+        REGISTRY.clear()
+        REGISTRY.update((row.name, row) for row in rows)
+    return info
+
+
+def known_backends() -> tuple[str, ...]:
+    """Every registered backend's name, fastest first (available or not)."""
+    return tuple(REGISTRY)
+
+
+def backend_info(name: str) -> BackendInfo:
+    """The registry row of backend ``name``."""
+    return REGISTRY[_check_name(name)]
+
+
 def _check_name(name: object, source: str = "backend") -> str:
+    if isinstance(name, str) and name in REGISTRY:
+        return name
     if not isinstance(name, str):
-        raise TypeError(f"{source} must be a backend name (str) from {BACKEND_NAMES}, got {name!r}")
-    if name not in _LOADERS:
-        raise ValueError(f"unknown {source} {name!r}; grokprop's backends are {BACKEND_NAMES}")
-    return name
+        raise TypeError(
+            f"{source} must be a backend name (str) from {known_backends()}, got {name!r}"
+        )
+    raise ValueError(f"unknown {source} {name!r}; grokprop's backends are {known_backends()}")
 
 
 def _load(name: str) -> Backend | BackendUnavailableError:
@@ -90,7 +213,7 @@ def _load(name: str) -> Backend | BackendUnavailableError:
     with _load_lock:
         if name not in _loaded:
             try:
-                _loaded[name] = _LOADERS[name]()
+                _loaded[name] = REGISTRY[name].load()
             except BackendUnavailableError as exc:
                 _loaded[name] = exc
         return _loaded[name]
@@ -108,7 +231,7 @@ def backend_status() -> dict[str, str | None]:
     """Every known backend mapped to ``None`` if usable, else the reason it is not."""
     return {
         name: str(result) if isinstance(result := _load(name), Exception) else None
-        for name in BACKEND_NAMES
+        for name in REGISTRY
     }
 
 
@@ -145,7 +268,7 @@ def _selected_name(name: str | None = None) -> str:
     from_env = os.environ.get(ENV_VAR)
     if from_env:
         return _check_name(from_env, f"{ENV_VAR} environment variable value")
-    for candidate in BACKEND_NAMES:
+    for candidate in REGISTRY:
         if not isinstance(_load(candidate), BackendUnavailableError):
             return candidate
     raise AssertionError("the numpy reference backend is always available")  # pragma: no cover
@@ -158,4 +281,8 @@ def get_backend() -> str:
 
 def resolve(name: str | None = None) -> Backend:
     """The backend object for a call's ``backend=`` argument, by precedence."""
+    if name is not None:  # the common explicit case, without the precedence walk
+        loaded = _loaded.get(name)
+        if loaded is not None and not isinstance(loaded, BackendUnavailableError):
+            return loaded
     return _instance(_selected_name(name))

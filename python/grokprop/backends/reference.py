@@ -51,9 +51,10 @@ class ReferenceBackend(Composed):
 
     # -- the kernels ---------------------------------------------------------------------
     def activate(self, z: FloatArray, activation: Activation) -> FloatArray:
-        if activation is Activation.RELU:
-            return np.where(z > 0, z, z.dtype.type(0))
-        return z.copy()
+        out: FloatArray = (
+            np.where(z > 0, z, z.dtype.type(0)) if activation is Activation.RELU else z.copy()
+        )
+        return out
 
     def activate_deriv(self, out: FloatArray, activation: Activation) -> FloatArray:
         if activation is Activation.RELU:
@@ -91,7 +92,8 @@ class ReferenceBackend(Composed):
 
     def weight_delta(self, A: FloatArray, D: FloatArray) -> FloatArray:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            return self._sum_of_outers(A, D) / D.dtype.type(A.shape[0])
+            mean: FloatArray = self._sum_of_outers(A, D) / D.dtype.type(A.shape[0])
+            return mean
 
     def update_layer(self, W: FloatArray, G: FloatArray, alpha: float) -> None:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
