@@ -6,8 +6,6 @@ reference), ``numba`` (JIT) and ``cpp`` (pybind11). See :func:`set_backend`,
 docs/design.md.
 """
 
-from __future__ import annotations
-
 from . import datasets, experiments
 from ._version import __version__
 from .backends import (

@@ -11,8 +11,6 @@ far less than 1% of a run long enough to show a bar (benchmarks/test_bench_progr
 
 from __future__ import annotations
 
-import functools
-import itertools
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from typing import IO
 import numpy as np
 
 from ._typing import FloatArray
+from ._weights import count_weights
 from .backends import BackendInfo
 from .backends._protocol import SweepArrays
 
@@ -45,12 +44,7 @@ def expected_fit_seconds(
     backend: BackendInfo, sizes: tuple[int, ...], rows: int, epochs: int, batch_size: int
 ) -> float:
     """A rough estimate of how long ``epochs`` epochs of a fit take on ``backend``."""
-    return backend.cost.fit_seconds(_n_weights(sizes), rows, epochs, batch_size)
-
-
-@functools.lru_cache(maxsize=256)
-def _n_weights(sizes: tuple[int, ...]) -> int:
-    return sum(a * b for a, b in itertools.pairwise(sizes))
+    return backend.cost.fit_seconds(count_weights(sizes), rows, epochs, batch_size)
 
 
 def wanted(

@@ -64,13 +64,15 @@ def check_alpha(alpha: Any, dtype: np.dtype[np.floating] | None = None) -> float
     """The learning rate: a finite real number > 0 (also once rounded to ``dtype``).
 
     Backends round alpha to the network's dtype, so a float32 network needs an alpha that
-    stays finite and non-zero in float32 (1e39 would become inf, 1e-50 zero).
+    stays non-zero in float32 (1e-50 would become zero) and is at most float32's largest
+    number (one just above it would round down to it, 1e39 up to inf): one rule for every
+    backend.
     """
     value = check_positive(alpha, "alpha")
     if dtype is not None and dtype.itemsize < 8:  # a float64 alpha is already its own rounding
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(all="ignore"):
             rounded = dtype.type(value)
-        if not (np.isfinite(rounded) and rounded > 0):
+        if not (np.isfinite(rounded) and rounded > 0 and value <= float(np.finfo(dtype).max)):
             info = np.finfo(dtype)
             raise ValueError(
                 f"alpha must be a finite number > 0 once rounded to the network's "
@@ -158,8 +160,9 @@ def as_matrix(
     converted = array
     if array.dtype != dtype or not array.flags.c_contiguous:
         if kind == "f" and array.dtype.itemsize > dtype.itemsize:
-            # narrowing: out-of-range values become inf (reported below), not a warning
-            with np.errstate(over="ignore"):
+            # narrowing: out-of-range values become inf (reported below) and tiny ones 0 or
+            # subnormal, whatever the caller's np.errstate
+            with np.errstate(over="ignore", under="ignore"):
                 converted = array.astype(dtype, order="C")
         else:  # integers and widening floats cannot overflow (errstate costs ~1 µs a call)
             converted = array.astype(dtype, order="C")

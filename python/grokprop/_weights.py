@@ -10,6 +10,7 @@ cache lines needlessly.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 
@@ -18,9 +19,15 @@ import numpy as np
 from . import _validation as check
 from ._typing import FloatArray, FloatDType
 
-__all__ = ["ALIGNMENT", "WeightBuffer", "book_weights"]
+__all__ = ["ALIGNMENT", "WeightBuffer", "WeightMatrices", "book_weights", "count_weights"]
 
 ALIGNMENT = 64  # bytes: a cache line, and the widest vector the C++ kernels load
+
+
+@functools.lru_cache(maxsize=256)
+def count_weights(sizes: tuple[int, ...]) -> int:
+    """How many weights a network of layer ``sizes`` has: ``sum(n_l * n_{l+1})``."""
+    return sum(a * b for a, b in itertools.pairwise(sizes))
 
 
 def book_weights(
@@ -41,19 +48,40 @@ def book_weights(
     )
     rng = np.random.RandomState(seed)
     try:
-        return [
-            np.ascontiguousarray(
-                (2 * rng.random_sample(shape) - 1) * scale
-                if scale != 1.0
-                else 2 * rng.random_sample(shape) - 1,
-                dtype=dtype,
-            )
-            for shape in shapes
-        ]
+        with np.errstate(all="ignore"):  # a scale too large for the dtype is refused below
+            weights = [
+                np.ascontiguousarray(
+                    (2 * rng.random_sample(shape) - 1) * scale
+                    if scale != 1.0
+                    else 2 * rng.random_sample(shape) - 1,
+                    dtype=dtype,
+                )
+                for shape in shapes
+            ]
     except MemoryError as exc:
         raise MemoryError(
             f"not enough memory for a network of sizes {list(sizes)}: {exc}"
         ) from None
+    if scale != 1.0 and not all(check.all_finite(w) for w in weights):
+        raise ValueError(
+            f"weight_scale={scale!r} makes weights that are not finite in {dtype.name} "
+            f"(|weights| up to {scale:.3g}, {dtype.name}'s largest is {np.finfo(dtype).max:.3g})"
+        )
+    return weights
+
+
+class WeightMatrices(tuple):  # type: ignore[type-arg]
+    """``net.weights``: the network's live weight matrices, in a sequence that cannot be
+    reassigned item by item (``net.weights[0] = ...`` would silently change nothing)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, index: object, value: object) -> None:
+        raise TypeError(
+            "net.weights cannot be assigned item by item; set all of them with "
+            "net.set_weights([...]) (or net.weights = [...]), or change values in place, "
+            "e.g. net.weights[0][k, j] = value"
+        )
 
 
 class WeightBuffer:

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _persist, _progress
 from . import _validation as check
 from ._typing import FloatArray
-from ._weights import WeightBuffer, book_weights
+from ._weights import WeightBuffer, WeightMatrices, book_weights
 from .backends import Backend, backend_info, resolve
 from .backends._compose import sequential_sum
 from .errors import DivergenceError
@@ -40,6 +40,10 @@ class History:
     epochs: int
     batch_size: int
     backend: str
+
+    def __len__(self) -> int:
+        """The number of epochs run (``len(errors)``)."""
+        return len(self.errors)
 
     @property
     def final_error(self) -> float:
@@ -177,9 +181,34 @@ class Network:
         return self._dtype
 
     @property
-    def weights(self) -> list[FloatArray]:
-        """The weight matrices the network owns (updated in place by training)."""
-        return list(self._weights.views)
+    def weights(self) -> WeightMatrices:
+        """The weight matrices the network owns: live views, updated in place by training.
+
+        A tuple: ``net.weights[l][k, j] = v`` changes a weight, ``net.weights = [...]`` (or
+        :meth:`set_weights`) replaces all of them; ``net.weights[l] = ...`` is a TypeError.
+        """
+        return WeightMatrices(self._weights.views)
+
+    @weights.setter
+    def weights(self, weights: Sequence[ArrayLike] | ArrayLike) -> None:
+        self.set_weights(weights)
+
+    def set_weights(self, weights: Sequence[ArrayLike] | ArrayLike) -> None:
+        """Replace every weight, validated as the constructor validates ``weights=``.
+
+        The shapes must be the network's (``sizes`` stay); the values are copied into the
+        network's own arrays, so views taken earlier from :attr:`weights` see them.
+        """
+        matrices = _own_weights(weights, self._dtype)
+        shapes = [w.shape for w in matrices]
+        if shapes != self._weights.shapes:
+            raise ValueError(
+                f"weights must have the network's shapes {self._weights.shapes} "
+                f"(sizes {list(self._sizes)}), got {shapes}"
+            )
+        with self._lock:
+            for view, matrix in zip(self._weights.views, matrices):
+                np.copyto(view, matrix)
 
     def copy(self) -> Network:
         """An independent network with the same sizes, activation, dtype and weights."""
@@ -193,10 +222,14 @@ class Network:
         """Write sizes, activation, dtype and weights to ``path`` (an ``.npz`` file).
 
         The file is written exactly at ``path``; :meth:`load` gives back the same bits.
+        A fit running in another thread finishes first (the network's lock), so the file
+        holds the network before or after it, never a mix.
         """
-        _persist.write_network(
-            path, self._sizes, self._activation.label, self._dtype, self._weights.views
-        )
+        with self._lock:
+            self._weights.check_views(writeable=False)
+            _persist.write_network(
+                path, self._sizes, self._activation.label, self._dtype, self._weights.views
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
@@ -208,10 +241,9 @@ class Network:
         return cls(weights=weights, activation=activation, dtype=dtype)
 
     def __repr__(self) -> str:
-        return (
-            f"Network({list(self._sizes)}, activation={self._activation.label!r}, "
-            f"dtype={self._dtype.name!r})"
-        )
+        # without a hidden layer the activation plays no role
+        activation = f", activation={self._activation.label!r}" if len(self._sizes) > 2 else ""
+        return f"Network({list(self._sizes)}{activation}, dtype={self._dtype.name!r})"
 
     # -- using it --------------------------------------------------------------------------
     def forward(self, X: ArrayLike, *, backend: str | None = None) -> list[FloatArray]:
@@ -236,15 +268,21 @@ class Network:
         :class:`DivergenceError` (epoch 0) and the weights stay as they were.
         """
         engine = resolve(backend)
+        # converted before taking the lock: an array-like's __array__ may use this network
+        rows, targets = self._data(X, y)
+        alpha = check.check_alpha(alpha, self._dtype)
         with self._lock:
             self._weights.check_views(writeable=True)
-            rows, targets = self._data(X, y)
-            alpha = check.check_alpha(alpha, self._dtype)
+            rows, targets = self._detached(rows), self._detached(targets)
             saved = self._weights.snapshot()
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below
-                out = engine.step(self._weights.views, rows, targets, alpha, self._activation)
-                trace = StepTrace(out.layers, out.deltas, out.weight_deltas, out.errors)
-                error = trace.error  # the sum of the rows' errors may overflow too
+            try:
+                with np.errstate(all="ignore"):  # divergence is checked below, whatever errstate
+                    out = engine.step(self._weights.views, rows, targets, alpha, self._activation)
+                    trace = StepTrace(out.layers, out.deltas, out.weight_deltas, out.errors)
+                    error = trace.error  # the sum of the rows' errors may overflow too
+            except BaseException:  # Ctrl-C or an error mid-update: the weights as they were
+                self._weights.restore(saved)
+                raise
             if not (math.isfinite(error) and self._weights.all_finite()):
                 self._weights.restore(saved)
                 raise DivergenceError(0, error)
@@ -280,27 +318,33 @@ class Network:
         # on the book network all of fit() but the training loop takes about as long as the
         # loop itself, so every call here counts (see BENCHMARKS.md)
         engine = resolve(backend)
+        # converted before taking the lock: an array-like's __array__ may use this network
+        rows, targets, spec = self._fit_args(X, y, alpha, epochs, batch_size)
         with self._lock:
             # finiteness is checked after training instead (below): it costs a pass, and
             # non-finite weights end in a non-finite outcome
             self._weights.check_views(writeable=True, finite=False)
-            rows, targets, spec = self._fit_args(X, y, alpha, epochs, batch_size)
+            rows, targets = self._detached(rows), self._detached(targets)
             saved = self._weights.snapshot()
-            if progress is False or not _progress.wanted(
-                progress,
-                backend_info(engine.name),
-                self._sizes,
-                len(rows),
-                spec.epochs,
-                spec.batch_size,
-            ):
-                errors = self._train(engine, rows, targets, spec)
-            else:
-                errors = _progress.run_in_chunks(
-                    lambda n: self._train(engine, rows, targets, spec.with_epochs(n)),
+            try:
+                if progress is False or not _progress.wanted(
+                    progress,
+                    backend_info(engine.name),
+                    self._sizes,
+                    len(rows),
                     spec.epochs,
-                    desc=f"fit {list(self._sizes)}",
-                )
+                    spec.batch_size,
+                ):
+                    errors = self._train(engine, rows, targets, spec)
+                else:
+                    errors = _progress.run_in_chunks(
+                        lambda n: self._train(engine, rows, targets, spec.with_epochs(n)),
+                        spec.epochs,
+                        desc=f"fit {list(self._sizes)}",
+                    )
+            except BaseException:  # Ctrl-C or an error mid-fit: the weights as they were
+                self._weights.restore(saved)
+                raise
             # the loop stops at the first non-finite epoch error, so only the last can be
             if (len(errors) and not math.isfinite(errors[-1])) or not self._weights.all_finite():
                 self._weights.restore(saved)
@@ -311,14 +355,16 @@ class Network:
 
     # -- internals shared with grokprop.verify ------------------------------------------------
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        rows = self._detached(check.as_matrix(X, "X", self._dtype, columns=self._sizes[0]))
-        targets = self._detached(check.as_matrix(y, "y", self._dtype, columns=self._sizes[-1]))
+        """``X`` and ``y`` converted and checked (not yet :meth:`_detached`)."""
+        rows = check.as_matrix(X, "X", self._dtype, columns=self._sizes[0])
+        targets = check.as_matrix(y, "y", self._dtype, columns=self._sizes[-1])
         if rows.shape[0] != targets.shape[0]:
             check.check_rows(rows, targets)
         return rows, targets
 
     def _detached(self, data: FloatArray) -> FloatArray:
-        """``data``, copied if it is (a view of) one of the weights training will update.
+        """``data``, copied if it is (a view of) one of the weights training will update
+        (called with the lock held, so the weights cannot be replaced meanwhile).
 
         ``net.fit(net.weights[0], ...)`` must read the data as it was when called, on every
         backend alike (``_core`` would refuse the overlap; numba would read moving values).
@@ -352,13 +398,6 @@ class Network:
         self, engine: Backend, rows: FloatArray, targets: FloatArray, spec: TrainSpec
     ) -> FloatArray:
         return engine.train(self._weights.views, rows, targets, spec)
-
-    def _train_copy(
-        self, engine: Backend, rows: FloatArray, targets: FloatArray, spec: TrainSpec
-    ) -> tuple[FloatArray, list[FloatArray]]:
-        """Train a copy of this network on ``engine``: its errors and final weights."""
-        clone = self.copy()
-        return clone._train(engine, rows, targets, spec), clone.weights
 
 
 def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.floating]]:

@@ -21,11 +21,17 @@ from numpy.typing import ArrayLike, NDArray
 from . import _progress
 from . import _validation as check
 from ._typing import FloatArray
+from ._weights import count_weights
 from .backends import backend_info, resolve
 from .backends._protocol import SweepArrays
 from .specs import Activation, SweepSpec, as_float_dtype
 
-__all__ = ["SweepResult", "sweep"]
+__all__ = ["MAX_THREADS", "SweepResult", "sweep"]
+
+#: More threads than this are never started (``threads`` is a hint).
+MAX_THREADS = 256
+#: Networks a compiled sweep trains side by side per thread, at most (a memory estimate).
+_LANES_PER_THREAD = 64
 
 
 @dataclass(frozen=True, eq=False)  # arrays have no single truth value: no generated ==
@@ -147,9 +153,14 @@ def sweep(
         n_threads = os.cpu_count() or 1
     else:
         n_threads = check.check_int(threads, "threads", minimum=1)
+    n_threads = min(n_threads, MAX_THREADS)  # a hint: results never depend on it
     for name, flag in (("curves", curves), ("weights", weights)):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
+    n_networks = len(seed_values) * len(alpha_values)
+    _check_sweep_memory(
+        layer_sizes, float_dtype, n_networks, n_epochs, bool(curves), bool(weights), n_threads
+    )
     spec = SweepSpec(layer_sizes, n_epochs, batch, act, float_dtype, bool(curves), bool(weights))
 
     # the Cartesian product, seeds outer and alphas inner
@@ -183,3 +194,33 @@ def sweep(
         curves=out.curves,
         weights=out.weights,
     )
+
+
+def _check_sweep_memory(
+    sizes: tuple[int, ...],
+    dtype: np.dtype[np.floating],
+    networks: int,
+    epochs: int,
+    curves: bool,
+    weights: bool,
+    threads: int,
+) -> None:
+    """Refuse up front (``MemoryError`` naming what) a sweep whose arrays cannot fit in memory,
+    as :meth:`grokprop.Network.fit` does, instead of an allocation the OS kills later."""
+    item = dtype.itemsize
+    n_weights = count_weights(sizes)
+    check.check_memory(epochs * item, f"epochs={epochs} (one error per epoch)")
+    # every network in flight holds its weights, batch sums and layers (about 3x its weights)
+    in_flight = min(networks, _LANES_PER_THREAD * threads)
+    check.check_memory(
+        3 * n_weights * item * in_flight, f"training networks of sizes {list(sizes)}"
+    )
+    if curves:
+        check.check_memory(
+            networks * epochs * item, f"curves of {networks} networks x {epochs} epochs"
+        )
+    if weights:
+        check.check_memory(
+            networks * n_weights * item,
+            f"the final weights of {networks} networks of sizes {list(sizes)}",
+        )

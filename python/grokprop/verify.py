@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _progress
 from ._typing import FloatArray
-from .backends import REFERENCE, backend_info, backend_status, known_backends, resolve
+from .backends import REFERENCE, Backend, backend_info, backend_status, known_backends, resolve
+from .backends._compose import diverged
 from .backends.reference import BookBackend
 from .network import Network
+from .specs import TrainSpec
 
 __all__ = ["BackendComparison", "VerifyReport", "ulp_distance", "verify"]
 
@@ -73,11 +76,18 @@ class VerifyReport:
     comparisons: tuple[BackendComparison, ...]
     unavailable: dict[str, str]
     diverged_in_epoch: int | None = None
-    """The reference's first epoch with a non-finite error, if its training diverged."""
+    """The epoch in which the reference's training diverged (its first non-finite error,
+    or its last epoch if only the weights became non-finite), else ``None``."""
 
     @property
     def ok(self) -> bool:
+        """Every backend under the contract gave the reference's bits."""
         return all(c.bitwise for c in self.comparisons if c.required)
+
+    @property
+    def diverged(self) -> bool:
+        """The training compared diverged: the agreement holds, but it is no healthy result."""
+        return self.diverged_in_epoch is not None
 
     def __getitem__(self, backend: str) -> BackendComparison:
         for comparison in self.comparisons:
@@ -98,11 +108,13 @@ class VerifyReport:
         ]
         parts += [f"{name} unavailable" for name in self.unavailable]
         verdict = "OK" if self.ok else "MISMATCH"
+        if self.diverged:
+            verdict += ", BUT THE TRAINING DIVERGED"
         line = f"verify vs numpy reference, bitwise: {', '.join(parts)} -> {verdict}"
-        if self.diverged_in_epoch is not None:
+        if self.diverged:
             line += (
-                f" (the training diverged in epoch {self.diverged_in_epoch}: compared up to "
-                "there, NaN equal to NaN; a smaller alpha or weight_scale compares more)"
+                f" (in epoch {self.diverged_in_epoch}: compared up to there, NaN equal to "
+                "NaN; a smaller alpha or weight_scale gives a training worth comparing)"
             )
         return line
 
@@ -150,6 +162,33 @@ def _compare(
     return BackendComparison(name, required, bitwise, max_abs, max_ulp, errors, weights)
 
 
+def _train_copy(
+    net: Network,
+    engine: Backend,
+    rows: FloatArray,
+    targets: FloatArray,
+    spec: TrainSpec,
+    progress: bool | None,
+) -> tuple[FloatArray, list[FloatArray]]:
+    """Train a copy of ``net`` on ``engine``: its epoch errors and final weights.
+
+    With a progress bar (``progress``: as for :meth:`Network.fit`) the epochs run in chunks,
+    which gives the same bits as one call (grokprop._progress).
+    """
+    clone = net.copy()
+    # the BLAS flavour is not in the registry: it costs about what the reference costs
+    info = backend_info(engine.name if engine.name in known_backends() else REFERENCE)
+    if _progress.wanted(progress, info, net.sizes, len(rows), spec.epochs, spec.batch_size):
+        errors = _progress.run_in_chunks(
+            lambda n: clone._train(engine, rows, targets, spec.with_epochs(n)),
+            spec.epochs,
+            desc=f"verify {engine.name}",
+        )
+    else:
+        errors = clone._train(engine, rows, targets, spec)
+    return errors, list(clone.weights)
+
+
 def verify(
     net: Network,
     X: ArrayLike,
@@ -160,12 +199,18 @@ def verify(
     batch_size: int | None = 1,
     backends: Sequence[str] | None = None,
     include_blas: bool = True,
+    progress: bool | None = None,
 ) -> VerifyReport:
     """Train identical copies of ``net`` on every backend and compare with the reference.
 
     ``net`` itself is not changed. ``backends`` defaults to every available one; an
     explicitly named backend that is unavailable raises. With ``include_blas`` the
     book-style ``np.dot`` flavour (``numpy-blas``) is also reported, as drift only.
+    ``progress``: a progress bar per backend (tqdm, on stderr): ``True``, ``False``, or
+    ``None`` for one only on a terminal for a training expected to take over a second.
+
+    A training that diverges is compared all the same (up to the epoch it stopped in, NaN
+    equal to NaN); the report says so (:attr:`VerifyReport.diverged`).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a grokprop.Network, got {type(net).__name__}")
@@ -173,6 +218,8 @@ def verify(
         raise TypeError(f"backends must be a list of backend names or None, got {backends!r}")
     if backends is not None and not backends:
         raise ValueError(f"backends must name at least one of {known_backends()}, got []")
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True, False or None (auto), got {progress!r}")
     rows, targets, spec = net._fit_args(X, y, alpha, epochs, batch_size)
     status = backend_status()
     if backends is None:
@@ -181,24 +228,28 @@ def verify(
     else:
         chosen, unavailable = [resolve(name).name for name in backends], {}
     net = net.copy()  # one consistent start, even if another thread trains the original
-    reference = net._train_copy(resolve(REFERENCE), rows, targets, spec)
+
+    def train(engine: Backend) -> tuple[FloatArray, list[FloatArray]]:
+        return _train_copy(net, engine, rows, targets, spec, progress)
+
+    reference = train(resolve(REFERENCE))
     comparisons = [_compare(REFERENCE, True, reference, reference)]
     comparisons += [
-        _compare(
-            name,
-            backend_info(name).bitwise,
-            net._train_copy(resolve(name), rows, targets, spec),
-            reference,
-        )
+        _compare(name, backend_info(name).bitwise, train(resolve(name)), reference)
         for name in chosen
         if name != REFERENCE
     ]
     if include_blas:
         blas = BookBackend()
-        comparisons.append(
-            _compare(blas.name, False, net._train_copy(blas, rows, targets, spec), reference)
-        )
-    finite = np.isfinite(reference[0])
+        comparisons.append(_compare(blas.name, False, train(blas), reference))
+    ref_errors, ref_weights = reference
+    finite = np.isfinite(ref_errors)
+    if not finite.all():
+        diverged_in: int | None = int(np.argmin(finite))
+    elif diverged(ref_errors, ref_weights):  # the weights overflowed, the errors did not
+        diverged_in = len(ref_errors) - 1
+    else:
+        diverged_in = None
     return VerifyReport(
         net.sizes,
         net.dtype.name,
@@ -207,5 +258,5 @@ def verify(
         spec.batch_size,
         tuple(comparisons),
         unavailable,
-        None if finite.all() else int(np.argmin(finite)),
+        diverged_in,
     )

@@ -19,6 +19,13 @@ from ._compose import Composed
 __all__ = ["BookBackend", "ReferenceBackend"]
 
 
+def _quiet() -> np.errstate:
+    """Floating-point conditions neither warn nor raise, whatever the caller's error state:
+    overflow to inf/NaN is how a divergence shows (the caller checks results), and the
+    compiled backends, which cannot warn, return the same values."""
+    return np.errstate(all="ignore")
+
+
 class ReferenceBackend(Composed):
     """``numpy``: the reference every other backend must equal bit for bit."""
 
@@ -62,14 +69,12 @@ class ReferenceBackend(Composed):
         return np.ones_like(out)
 
     def layer_forward(self, A: FloatArray, W: FloatArray, activation: Activation) -> FloatArray:
-        # values may overflow to inf/NaN: returned as such, without a warning, as the
-        # compiled backends (which cannot warn) return them
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        with _quiet():
             z = self._rows_times(A, W)
             return z if activation is Activation.LINEAR else self.activate(z, activation)
 
     def example_errors(self, output: FloatArray, Y: FloatArray) -> FloatArray:
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        with _quiet():
             err = np.zeros(output.shape[0], dtype=output.dtype)
             for j in range(output.shape[1]):
                 diff = output[:, j] - Y[:, j]
@@ -77,26 +82,26 @@ class ReferenceBackend(Composed):
             return err
 
     def output_delta(self, output: FloatArray, Y: FloatArray) -> FloatArray:
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        with _quiet():
             delta: FloatArray = output - Y
             return delta
 
     def layer_delta(
         self, D: FloatArray, W: FloatArray, A: FloatArray, activation: Activation
     ) -> FloatArray:
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        with _quiet():
             back = self._rows_times_transposed(D, W)
             if activation is Activation.LINEAR:
                 return back
             return back * self.activate_deriv(A, activation)
 
     def weight_delta(self, A: FloatArray, D: FloatArray) -> FloatArray:
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        with _quiet():
             mean: FloatArray = self._sum_of_outers(A, D) / D.dtype.type(A.shape[0])
             return mean
 
     def update_layer(self, W: FloatArray, G: FloatArray, alpha: float) -> None:
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        with _quiet():
             W -= W.dtype.type(alpha) * G
 
 
