@@ -268,6 +268,39 @@ def test_sweep_rejects_bad_input(kwargs: dict, error: type, match: str) -> None:
         gp.sweep(args.pop("sizes"), args.pop("X"), args.pop("y"), **args)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"seeds": range(10), "epochs": 10**9, "curves": True}, "curves of 10 networks"),
+        ({"seeds": range(10), "epochs": 10**16, "curves": True}, "epochs=10000000000000000"),
+        ({"seeds": range(10), "epochs": 2**63}, "epochs=9223372036854775808"),
+        ({"sizes": [3, 10**9, 1], "seeds": range(4)}, r"networks of sizes \[3, 1000000000, 1\]"),
+        ({"sizes": [3, 10**6, 1], "seeds": range(10**5), "weights": True}, "final weights"),
+    ],
+)
+def test_sweep_refuses_what_cannot_fit_in_memory_up_front(
+    backend: str, kwargs: dict, match: str
+) -> None:
+    args = {"sizes": [3, 4, 1], "X": X_NL, "y": Y_NL, "epochs": 2, **kwargs}
+    with pytest.raises(MemoryError, match=match):
+        gp.sweep(args.pop("sizes"), args.pop("X"), args.pop("y"), backend=backend, **args)
+
+
+def test_sweep_takes_any_thread_count_as_a_hint(backend: str) -> None:
+    args = {"seeds": [1, 2, 3], "alphas": [0.2, 0.1], "epochs": 5, "backend": backend}
+    one = gp.sweep([3, 4, 1], X_NL, Y_NL, threads=1, curves=True, **args)
+    huge = gp.sweep([3, 4, 1], X_NL, Y_NL, threads=2**63, curves=True, **args)
+    assert np.array_equal(one.curves, huge.curves)
+
+
+def test_sweep_takes_uint64_and_duplicate_seeds() -> None:
+    seeds = np.array([5, 5, 2**32 - 1], dtype=np.uint64)
+    result = gp.sweep([3, 4, 1], X_NL, Y_NL, seeds=seeds, epochs=3, weights=True)
+    assert result.weights is not None
+    assert np.array_equal(result.weights[0][0], result.weights[0][1])
+    assert result.seeds.tolist() == [5, 5, 2**32 - 1]
+
+
 def test_seed_forms() -> None:
     """An int, a range, a list and a uint array of the same seeds give one result."""
     results = [
