@@ -75,3 +75,28 @@ def test_verify_says_when_the_training_diverged() -> None:
     calm = gp.verify(net, X, y, alpha=0.01, epochs=5, include_blas=False)
     assert calm.diverged_in_epoch is None
     assert "diverged" not in calm.summary()
+
+
+def test_verify_reports_weights_that_overflow_while_the_error_stays_finite() -> None:
+    X, _ = gp.datasets.streetlights()
+    y = np.full((len(X), 1), 1e10)
+    net = gp.Network([3, 4, 1], seed=1, activation="linear")
+    with pytest.raises(gp.DivergenceError):
+        net.copy().fit(X, y, alpha=1e300, epochs=1, batch_size=None)
+    report = gp.verify(net, X, y, alpha=1e300, epochs=1, batch_size=None, backends=["numpy"])
+    assert np.isfinite(report["numpy"].errors).all()  # the error did not show it
+    assert report.diverged and report.diverged_in_epoch == 0
+    assert "DIVERGED" in report.summary()
+
+
+def test_verify_shows_progress_on_request_with_the_same_result(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    X, y = gp.datasets.streetlights("nonlinear")
+    net = gp.Network([3, 4, 1], seed=1)
+    quiet = gp.verify(net, X, y, alpha=0.2, epochs=30, progress=False)
+    assert capsys.readouterr().err == ""
+    shown = gp.verify(net, X, y, alpha=0.2, epochs=30, progress=True)
+    assert "verify numpy" in capsys.readouterr().err
+    for a, b in zip(quiet.comparisons, shown.comparisons):
+        assert np.array_equal(a.errors, b.errors) and a.bitwise == b.bitwise

@@ -108,13 +108,12 @@ class VerifyReport:
         ]
         parts += [f"{name} unavailable" for name in self.unavailable]
         verdict = "OK" if self.ok else "MISMATCH"
-        if self.diverged:
-            verdict += ", BUT THE TRAINING DIVERGED"
         line = f"verify vs numpy reference, bitwise: {', '.join(parts)} -> {verdict}"
         if self.diverged:
             line += (
-                f" (in epoch {self.diverged_in_epoch}: compared up to there, NaN equal to "
-                "NaN; a smaller alpha or weight_scale gives a training worth comparing)"
+                f"; WARNING: the training diverged in epoch {self.diverged_in_epoch} (compared "
+                "up to there, NaN equal to NaN; a smaller alpha or weight_scale gives a "
+                "training worth comparing)"
             )
         return line
 
