@@ -86,7 +86,7 @@ def test_verify_reports_weights_that_overflow_while_the_error_stays_finite() -> 
     report = gp.verify(net, X, y, alpha=1e300, epochs=1, batch_size=None, backends=["numpy"])
     assert np.isfinite(report["numpy"].errors).all()  # the error did not show it
     assert report.diverged and report.diverged_in_epoch == 0
-    assert "DIVERGED" in report.summary()
+    assert "WARNING: the training diverged in epoch 0" in report.summary()
 
 
 def test_verify_shows_progress_on_request_with_the_same_result(
