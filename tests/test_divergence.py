@@ -122,3 +122,66 @@ def test_divergence_is_the_same_on_every_backend() -> None:
             net.fit(X, Y, alpha=1.0, epochs=100, batch_size=4, backend=backend)
         outcomes[backend] = (info.value.epoch, np.float32(info.value.error).tobytes())
     assert len(set(outcomes.values())) == 1, outcomes
+
+
+def _book_program_errors(
+    weights: list[np.ndarray], X: np.ndarray, Y: np.ndarray, alpha: float, epochs: int
+) -> list[float]:
+    """The book's own loop (relu as ``(x > 0) * x``, ``np.dot``): its epoch errors."""
+    w = [m.copy() for m in weights]
+    errors = []
+    with np.errstate(all="ignore"):
+        for _ in range(epochs):
+            total = 0.0
+            for x, y in zip(X, Y):
+                layer_1 = (np.dot(x[None, :], w[0]) > 0) * np.dot(x[None, :], w[0])
+                layer_2 = np.dot(layer_1, w[1])
+                total += float(np.sum((layer_2 - y) ** 2))
+                delta_2 = layer_2 - y
+                delta_1 = np.dot(delta_2, w[1].T) * (layer_1 > 0)
+                w[1] -= alpha * np.dot(layer_1.T, delta_2)
+                w[0] -= alpha * np.dot(x[None, :].T, delta_1)
+            errors.append(total)
+    return errors
+
+
+OVERFLOW = ([np.array([[1e-100]]), np.array([[1e150]])], [[1.0], [0.0]], [[1.0], [1.0]], 1e150)
+
+
+def test_relu_of_nan_shows_a_divergence_where_the_book_shows_it(backend: str) -> None:
+    """A hidden pre-activation that overflows (0 * -inf) is NaN through relu, as in the book:
+    the divergence is reported in the epoch where it happens, with a NaN error."""
+    weights, X_o, Y_o, alpha = OVERFLOW
+    book = _book_program_errors(weights, np.array(X_o), np.array(Y_o), alpha, 3)
+    first_nan = next(i for i, e in enumerate(book) if not np.isfinite(e))
+    net = gp.Network(weights=weights)
+    with pytest.raises(gp.DivergenceError) as info:
+        net.fit(X_o, Y_o, alpha=alpha, epochs=3, backend=backend)
+    assert info.value.epoch == first_nan == 0 and np.isnan(info.value.error)
+    # a sweep of book-initialised networks: each curve is the book's up to its divergence
+    for seed in range(5):
+        start = gp.Network([1, 1, 1], seed=seed).weights
+        book = _book_program_errors(list(start), np.array(X_o), np.array(Y_o), alpha, 3)
+        result = gp.sweep(
+            [1, 1, 1], X_o, Y_o, seeds=seed, alphas=alpha, epochs=3, curves=True, backend=backend
+        )
+        assert result.curves is not None
+        stop = next((i for i, e in enumerate(book) if not np.isfinite(e)), 3)
+        assert bool(result.diverged[0]) == (stop < 3), seed
+        assert np.array_equal(result.curves[0][: stop + 1], book[: stop + 1], equal_nan=True)
+        assert np.isnan(result.curves[0][stop + 1 :]).all()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_relu_gives_nan_for_nan_and_minus_inf_and_plus_zero_otherwise(
+    backend: str, dtype: str
+) -> None:
+    from grokprop.backends import resolve
+
+    z = np.array([[np.nan, -np.inf, -1.0, -0.0, 0.0, 1e-300, 2.0, np.inf]], dtype=dtype)
+    out = resolve(backend).activate(z, gp.Activation.RELU)
+    assert np.isnan(out[0, :2]).all()
+    assert (out[0, 2:5] == 0).all() and not np.signbit(out[0, 2:5]).any()  # +0, never -0
+    assert np.array_equal(out[0, 5:], z[0, 5:])
+    deriv = resolve(backend).activate_deriv(out, gp.Activation.RELU)
+    assert deriv.tolist() == [[0, 0, 0, 0, 0, 1 if dtype == "float64" else 0, 1, 1]]

@@ -58,10 +58,13 @@ class ReferenceBackend(Composed):
 
     # -- the kernels ---------------------------------------------------------------------
     def activate(self, z: FloatArray, activation: Activation) -> FloatArray:
-        out: FloatArray = (
-            np.where(z > 0, z, z.dtype.type(0)) if activation is Activation.RELU else z.copy()
-        )
-        return out
+        if activation is Activation.RELU:
+            # z - z: +0 for every finite z (so finite inputs give z or +0) and NaN for NaN
+            # and -inf, which the book's (z > 0) * z also gives (docs/design.md, "The math")
+            with _quiet():
+                out: FloatArray = np.where(z > 0, z, z - z)
+            return out
+        return z.copy()
 
     def activate_deriv(self, out: FloatArray, activation: Activation) -> FloatArray:
         if activation is Activation.RELU:
