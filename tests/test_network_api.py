@@ -4,8 +4,10 @@ deadlock when converting the data calls back into the network."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
+import warnings
 from typing import Any
 
 import numpy as np
@@ -203,3 +205,25 @@ def test_a_network_pickles_bit_for_bit() -> None:
     assert np.array_equal(
         clone.fit(X, Y, alpha=0.2, epochs=3).errors, net.fit(X, Y, alpha=0.2, epochs=3).errors
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork exists on POSIX only")
+def test_a_fit_in_a_forked_child_works(backend: str) -> None:
+    expected = gp.Network([3, 4, 1], seed=1).fit(X, Y, alpha=0.2, epochs=60, backend=backend)
+    gp.Network([3, 4, 1], seed=1).fit(X, Y, alpha=0.2, epochs=2, backend=backend)  # loaded
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: we know
+        pid = os.fork()
+    if pid == 0:  # the child: train, send the errors' bytes, leave without cleanup
+        try:
+            history = gp.Network([3, 4, 1], seed=1).fit(X, Y, alpha=0.2, epochs=60, backend=backend)
+            os.write(write, history.errors.tobytes())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        got = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert got == expected.errors.tobytes()
