@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
 
+import numpy as np
 import pytest
 
 import grokprop as gp
 from grokprop import backends
 from grokprop.backends import BACKEND_NAMES, resolve
+from grokprop.backends.reference import ReferenceBackend
 
 
 def test_every_required_backend_is_available(required_backends: tuple[str, ...]) -> None:
@@ -93,7 +96,9 @@ def test_unavailable_backend_raises_instead_of_falling_back(
     def broken() -> None:
         raise gp.BackendUnavailableError("the 'numba' backend is unavailable: test says so")
 
-    monkeypatch.setitem(backends._LOADERS, "numba", broken)
+    monkeypatch.setitem(
+        backends.REGISTRY, "numba", dataclasses.replace(backends.REGISTRY["numba"], loader=broken)
+    )
     monkeypatch.setattr(backends, "_loaded", {})
     assert gp.backend_status()["numba"] == "the 'numba' backend is unavailable: test says so"
     assert gp.available_backends() == ("cpp", "numpy")
@@ -134,3 +139,75 @@ def test_import_does_not_import_numba() -> None:
     code = "import sys, grokprop; grokprop.get_backend(); print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The registry, restored after the test (register_backend changes it process-wide)."""
+    monkeypatch.setattr(backends, "REGISTRY", dict(backends.REGISTRY))
+    monkeypatch.setattr(backends, "_loaded", dict(backends._loaded))
+    return backends.REGISTRY
+
+
+class _Doubled(ReferenceBackend):
+    """The reference with a wrong update (twice the step): not the reference's bits."""
+
+    name = "doubled"
+
+    def update_layer(self, W: np.ndarray, G: np.ndarray, alpha: float) -> None:
+        super().update_layer(W, G, 2 * alpha)
+
+
+def test_a_registered_backend_is_selectable_and_verified(registry: dict) -> None:
+    class Mine(ReferenceBackend):
+        name = "mine"
+
+    gp.register_backend("mine", Mine)
+    assert backends.known_backends()[-1] == "mine" and "mine" in gp.available_backends()
+    X, y = gp.datasets.streetlights("nonlinear")
+    history = gp.Network([3, 4, 1], seed=1).fit(X, y, alpha=0.2, epochs=60, backend="mine")
+    assert history.backend == "mine"
+    expected = gp.Network([3, 4, 1], seed=1).fit(X, y, alpha=0.2, epochs=60, backend="numpy")
+    assert np.array_equal(history.errors, expected.errors)
+    report = gp.verify(gp.Network([3, 4, 1], seed=1), X, y, alpha=0.2, epochs=5)
+    assert report["mine"].required and report["mine"].bitwise
+
+
+def test_verify_holds_a_registered_backend_to_the_reference(registry: dict) -> None:
+    gp.register_backend("doubled", _Doubled)
+    gp.register_backend("doubled-drift", lambda: _Doubled(), bitwise=False)
+    X, y = gp.datasets.streetlights("nonlinear")
+    report = gp.verify(gp.Network([3, 4, 1], seed=1), X, y, alpha=0.2, epochs=5)
+    assert not report.ok and not report["doubled"].bitwise and report["doubled"].required
+    assert not report["doubled-drift"].required  # reported as drift, not a mismatch
+
+
+def test_register_backend_refuses_bad_rows(registry: dict) -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        gp.register_backend("numpy", ReferenceBackend)
+    with pytest.raises(TypeError, match="loader"):
+        gp.register_backend("nope", 42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="name"):
+        gp.register_backend("", ReferenceBackend)
+
+
+def test_a_registered_backend_that_cannot_load_says_why(registry: dict) -> None:
+    gp.register_backend(
+        "missing", "grokprop_no_such_module:Backend", requires="grokprop_no_such_module",
+        install_hint="pip install grokprop-no-such-module",
+    )  # fmt: skip
+    gp.register_backend("not-kernels", object)
+    status = gp.backend_status()
+    assert "grokprop_no_such_module could not be imported" in status["missing"]
+    assert "pip install grokprop-no-such-module" in status["missing"]
+    assert "does not implement grokprop.backends.Kernels" in status["not-kernels"]
+    with pytest.raises(gp.BackendUnavailableError, match="could not be imported"):
+        resolve("missing")
+
+
+def test_a_backend_registered_as_fastest_becomes_the_default(registry: dict) -> None:
+    class First(ReferenceBackend):
+        name = "first"
+
+    gp.register_backend("first", First, fastest=True)
+    assert backends.known_backends()[0] == "first" and gp.get_backend() == "first"
