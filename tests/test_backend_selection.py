@@ -200,7 +200,7 @@ def test_a_registered_backend_that_cannot_load_says_why(registry: dict) -> None:
     status = gp.backend_status()
     assert "grokprop_no_such_module could not be imported" in status["missing"]
     assert "pip install grokprop-no-such-module" in status["missing"]
-    assert "does not implement grokprop.backends.Kernels" in status["not-kernels"]
+    assert "is not a grokprop.backends.Backend" in status["not-kernels"]
     with pytest.raises(gp.BackendUnavailableError, match="could not be imported"):
         resolve("missing")
 

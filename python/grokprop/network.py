@@ -24,7 +24,7 @@ from . import _validation as check
 from ._typing import FloatArray
 from ._weights import WeightBuffer, WeightMatrices, book_weights
 from .backends import Backend, backend_info, resolve
-from .backends._compose import sequential_sum
+from .backends._protocol import sequential_sum
 from .errors import DivergenceError
 from .specs import Activation, TrainSpec, as_float_dtype
 

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from . import _progress
 from ._typing import FloatArray
 from .backends import REFERENCE, Backend, backend_info, backend_status, known_backends, resolve
-from .backends._compose import diverged
+from .backends._protocol import diverged
 from .backends.reference import BookBackend
 from .network import Network
 from .specs import TrainSpec

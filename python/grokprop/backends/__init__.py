@@ -99,9 +99,10 @@ class BackendInfo:
                     f"imported ({exc})" + (f"; {self.install_hint}" if self.install_hint else "")
                 ) from exc
             backend = getattr(module, attr)()
-        if not isinstance(backend, Kernels):
+        if not isinstance(backend, Backend):
             raise BackendUnavailableError(
-                f"backend {self.name!r} does not implement grokprop.backends.Kernels "
+                f"backend {self.name!r} is not a grokprop.backends.Backend (a subclass "
+                "supplying the kernels) "
                 f"(got {type(backend).__name__})"
             )
         return backend
@@ -160,8 +161,8 @@ def register_backend(
     """Add a backend to the registry (after the built-in ones unless ``fastest``).
 
     ``loader`` is ``"module:Class"`` or a zero-argument callable returning an object with
-    the eight :class:`Kernels` methods; subclass :class:`grokprop.backends._compose.Composed`
-    to get the compositions (forward, step, train, sweep) from them. A ``bitwise`` backend
+    the eight :class:`Kernels` methods: a subclass of :class:`Backend`, which composes them
+    (forward, step, train, sweep). A ``bitwise`` backend
     is held to bit-for-bit equality with the reference by :func:`grokprop.verify`.
     """
     if not isinstance(name, str) or not name:

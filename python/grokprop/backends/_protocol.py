@@ -1,10 +1,12 @@
-"""The contract every backend implements (docs/design.md, "The backend protocol").
+"""The backend protocol, and the compositions written once (docs/design.md, "The backend
+protocol").
 
-A backend supplies the chapter's *kernels* -- one layer at a time -- and may supply faster
-fused versions of the compositions. :class:`grokprop.backends._compose.Composed` writes the
-compositions once (forward through the layers, deltas, weight deltas, the update, one step,
-the training loop, a sweep one network after another) from a backend's kernels, so a new
-backend needs only the eight :class:`Kernels` methods.
+A backend supplies the chapter's eight per-layer *kernels* (:class:`Kernels`) and
+inherits from :class:`Backend` the compositions of them: forward through the layers, the
+deltas, the weight deltas, the update, one step, the training loop and a sweep one network
+after another. It overrides a composition only where it has a faster fused one (the
+compiled ``train`` and ``sweep``); the reference backend overrides nothing, so its
+composed loop is the executable statement of the math.
 
 What a backend receives has been validated by the Python API (docs/design.md,
 "Validation"): C-contiguous, aligned arrays of one float dtype (``float32`` or
@@ -21,16 +23,19 @@ divided once by the row count.
 
 from __future__ import annotations
 
+import abc
+import itertools
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._typing import FloatArray
+from .._weights import book_weights
 from ..specs import Activation, SweepSpec, TrainSpec
 
-__all__ = ["Backend", "Kernels", "StepArrays", "SweepArrays"]
+__all__ = ["Backend", "Kernels", "StepArrays", "SweepArrays", "diverged", "sequential_sum"]
 
 
 class StepArrays(NamedTuple):
@@ -59,56 +64,100 @@ class SweepArrays(NamedTuple):
     """Per layer ``(n, n_l, n_{l+1})`` final weights; ``None`` unless asked."""
 
 
-@runtime_checkable
-class Kernels(Protocol):
+class Kernels(abc.ABC):
     """The per-layer kernels a backend must supply (each returns a new array unless noted)."""
 
     name: str
 
+    @abc.abstractmethod
     def layer_forward(self, A: FloatArray, W: FloatArray, activation: Activation) -> FloatArray:
         """``activate(A @ W)`` for the rows of ``A`` (``LINEAR`` for the output layer)."""
-        ...
 
+    @abc.abstractmethod
     def activate(self, z: FloatArray, activation: Activation) -> FloatArray:
         """The activation elementwise (relu: ``z if z > 0 else 0``, NaN and -inf as NaN)."""
-        ...
 
+    @abc.abstractmethod
     def activate_deriv(self, out: FloatArray, activation: Activation) -> FloatArray:
         """The activation's derivative from its *output* (relu: ``1 if out > 0 else 0``)."""
-        ...
 
+    @abc.abstractmethod
     def example_errors(self, output: FloatArray, Y: FloatArray) -> FloatArray:
         """Per-row error ``sum_j (output[j] - Y[j])**2``; shape ``(m,)``."""
-        ...
 
+    @abc.abstractmethod
     def output_delta(self, output: FloatArray, Y: FloatArray) -> FloatArray:
         """``output - Y``: the output layer's delta."""
-        ...
 
+    @abc.abstractmethod
     def layer_delta(
         self, D: FloatArray, W: FloatArray, A: FloatArray, activation: Activation
     ) -> FloatArray:
         """``(D @ W.T) * activate_deriv(A)``: a hidden layer's delta from the next one's."""
-        ...
 
+    @abc.abstractmethod
     def weight_delta(self, A: FloatArray, D: FloatArray) -> FloatArray:
         """``S / m`` with ``S = sum_rows outer(A[r], D[r])`` (rows in order), ``m`` rows."""
-        ...
 
+    @abc.abstractmethod
     def update_layer(self, W: FloatArray, G: FloatArray, alpha: float) -> None:
         """In place: ``W -= alpha * G`` with ``alpha`` rounded to ``W``'s dtype."""
-        ...
 
 
-@runtime_checkable
-class Backend(Kernels, Protocol):
-    """Kernels plus the compositions (from ``Composed``, or a backend's faster own)."""
+def sequential_sum(values: FloatArray, start: np.floating | None = None) -> np.floating:
+    """``((start + v[0]) + v[1]) + ...`` in ``values``' dtype (``start`` 0 by default): how
+    an epoch's error is summed over its rows."""
+    scalar = values.dtype.type
+    total = scalar(0) if start is None else start
+    for value in values:
+        total = scalar(total + value)
+    return total
+
+
+def diverged(errors: FloatArray, weights: Sequence[FloatArray]) -> bool:
+    """A training diverged: an epoch error or a final weight is inf/NaN."""
+    return not (
+        bool(np.isfinite(errors).all()) and all(bool(np.isfinite(w).all()) for w in weights)
+    )
+
+
+class Backend(Kernels):
+    """Kernels plus their compositions: what every backend is (subclass it)."""
 
     def forward(
         self, weights: Sequence[FloatArray], X: FloatArray, activation: Activation
     ) -> list[FloatArray]:
-        """Layers ``[a_0 = X, a_1, ..., a_L]`` for every row of ``X``."""
-        ...
+        layers = [X]
+        last = len(weights) - 1
+        for l, W in enumerate(weights):
+            layers.append(
+                self.layer_forward(layers[-1], W, activation if l < last else Activation.LINEAR)
+            )
+        return layers
+
+    def deltas(
+        self,
+        weights: Sequence[FloatArray],
+        layers: Sequence[FloatArray],
+        Y: FloatArray,
+        activation: Activation,
+    ) -> list[FloatArray]:
+        """``[d_1, ..., d_L]``, every one from the given (old) weights."""
+        deltas = [self.output_delta(layers[-1], Y)]
+        for l in range(len(weights) - 1, 0, -1):
+            deltas.insert(0, self.layer_delta(deltas[0], weights[l], layers[l], activation))
+        return deltas
+
+    def weight_deltas(
+        self, layers: Sequence[FloatArray], deltas: Sequence[FloatArray]
+    ) -> list[FloatArray]:
+        return [self.weight_delta(a, d) for a, d in zip(layers[:-1], deltas)]
+
+    def update(
+        self, weights: Sequence[FloatArray], weight_deltas: Sequence[FloatArray], alpha: float
+    ) -> None:
+        for W, G in zip(weights, weight_deltas):
+            self.update_layer(W, G, alpha)
 
     def step(
         self,
@@ -118,19 +167,36 @@ class Backend(Kernels, Protocol):
         alpha: float,
         activation: Activation,
     ) -> StepArrays:
-        """One update from all rows of ``X`` (one batch), in place; what it computed."""
-        ...
+        layers = self.forward(weights, X, activation)
+        deltas = self.deltas(weights, layers, Y, activation)
+        weight_deltas = self.weight_deltas(layers, deltas)
+        errors = self.example_errors(layers[-1], Y)
+        self.update(weights, weight_deltas, alpha)
+        return StepArrays(layers, deltas, weight_deltas, errors)
 
     def train(
         self, weights: Sequence[FloatArray], X: FloatArray, Y: FloatArray, spec: TrainSpec
     ) -> FloatArray:
-        """Run ``spec.epochs`` epochs of mini-batch descent, updating ``weights`` in place.
-
-        Returns the per-epoch errors. Stops after the first epoch whose error is not
-        finite, so the returned array is then shorter than ``spec.epochs``; the caller
-        restores the weights it saved (see :meth:`grokprop.Network.fit`).
-        """
-        ...
+        # overflow is how divergence shows: the caller checks the result, and the user's
+        # error state (np.errstate(all="raise")) must not change the outcome
+        with np.errstate(all="ignore"):
+            errors = np.zeros(spec.epochs, dtype=X.dtype)
+            batch = spec.batch_size
+            for epoch in range(spec.epochs):
+                epoch_error = X.dtype.type(0)
+                for start in range(0, X.shape[0], batch):
+                    trace = self.step(
+                        weights,
+                        X[start : start + batch],
+                        Y[start : start + batch],
+                        spec.alpha,
+                        spec.activation,
+                    )
+                    epoch_error = sequential_sum(trace.errors, epoch_error)
+                errors[epoch] = epoch_error
+                if not np.isfinite(epoch_error):
+                    return errors[: epoch + 1]
+            return errors
 
     def sweep(
         self,
@@ -141,11 +207,25 @@ class Backend(Kernels, Protocol):
         spec: SweepSpec,
         threads: int,
     ) -> SweepArrays:
-        """Train network ``i`` from the book initialisation of ``seeds[i]`` with ``alphas[i]``.
-
-        Every network is trained exactly as :meth:`train` trains it alone, bit for bit,
-        stopping after the epoch whose error is not finite (it is then ``diverged``, as is
-        a network whose final weights are not all finite). ``threads`` >= 1 is a hint
-        compiled backends may use; results never depend on it.
-        """
-        ...
+        """One network after the other: the oracle the compiled lock-step sweeps equal."""
+        n = len(seeds)
+        final_errors = np.full(n, np.nan, dtype=X.dtype)
+        is_diverged = np.zeros(n, dtype=bool)
+        curves = np.full((n, spec.epochs), np.nan, dtype=X.dtype) if spec.curves else None
+        final_weights = (
+            [np.empty((n, a, b), dtype=X.dtype) for a, b in itertools.pairwise(spec.sizes)]
+            if spec.weights
+            else None
+        )
+        for i, (seed, alpha) in enumerate(zip(seeds, alphas)):
+            weights = book_weights(spec.sizes, int(seed), X.dtype)
+            errors = self.train(weights, X, Y, spec.train_spec(alpha))
+            if len(errors):
+                final_errors[i] = errors[-1]
+            is_diverged[i] = diverged(errors, weights)
+            if curves is not None:
+                curves[i, : len(errors)] = errors
+            if final_weights is not None:
+                for out, w in zip(final_weights, weights):
+                    out[i] = w
+        return SweepArrays(final_errors, is_diverged, curves, final_weights)

@@ -5,7 +5,7 @@ vectorised, so each sum is ``((0 + t_0) + t_1) + ...`` exactly as the compiled
 backends compute it (docs/design.md, "Evaluation order"). ``np.dot`` / ``@`` /
 ``np.sum`` are deliberately not used: BLAS may contract into FMA or block the sum,
 and ``np.sum`` is pairwise. The reference supplies only the kernels; its training loop
-is :class:`._compose.Composed`'s, so it reads like the book.
+is :class:`._protocol.Backend`'s composition of them, so it reads like the book.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from .._typing import FloatArray
 from ..specs import Activation
-from ._compose import Composed
+from ._protocol import Backend
 
 __all__ = ["BookBackend", "ReferenceBackend"]
 
@@ -26,7 +26,7 @@ def _quiet() -> np.errstate:
     return np.errstate(all="ignore")
 
 
-class ReferenceBackend(Composed):
+class ReferenceBackend(Backend):
     """``numpy``: the reference every other backend must equal bit for bit."""
 
     name = "numpy"
@@ -64,7 +64,8 @@ class ReferenceBackend(Composed):
             with _quiet():
                 out: FloatArray = np.where(z > 0, z, z - z)
             return out
-        return z.copy()
+        copied: FloatArray = z.copy()
+        return copied
 
     def activate_deriv(self, out: FloatArray, activation: Activation) -> FloatArray:
         if activation is Activation.RELU:
