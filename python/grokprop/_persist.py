@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.npyio import NpzFile
 
-from . import _validation as check
+from ._typing import FloatArray
 from ._version import __version__
-from .backends._protocol import FloatArray
+from .specs import FLOAT_DTYPES, Activation
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_network", "write_network"]
 
@@ -95,11 +95,11 @@ def read_network(path: StrPath) -> tuple[str, str, list[FloatArray]]:
             f"{FORMAT_VERSION}",
         )
     activation = _scalar(contents, "activation", name)
-    if activation not in check.ACTIVATIONS:
-        raise _bad(name, f"its activation is {activation!r}, not one of {check.ACTIVATIONS}")
+    if activation not in Activation.labels():
+        raise _bad(name, f"its activation is {activation!r}, not one of {Activation.labels()}")
     dtype_name = _scalar(contents, "dtype", name)
-    if dtype_name not in check.FLOAT_DTYPES:
-        raise _bad(name, f"its dtype is {dtype_name!r}, not one of {list(check.FLOAT_DTYPES)}")
+    if dtype_name not in FLOAT_DTYPES:
+        raise _bad(name, f"its dtype is {dtype_name!r}, not one of {list(FLOAT_DTYPES)}")
     sizes = contents["sizes"]
     if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or len(sizes) < 2 or sizes.min() < 1:
         raise _bad(name, f"its sizes {sizes.tolist()!r} are not at least two positive integers")
