@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import shutil
+import stat
+import subprocess
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -124,7 +132,10 @@ def test_foreign_and_corrupted_files_give_a_clear_error(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(content or b"")
     np.save(tmp_path / "array.npy", np.zeros(3))
     np.savez(tmp_path / "other.npz", a=np.arange(3))
-    np.savez(tmp_path / "pickled.npz", a=np.array([{"x": 1}], dtype=object))
+    objects = np.empty((3, 4), dtype=object)
+    objects[...] = 0.5
+    (tmp_path / "objects.npz").write_bytes(data)
+    rewrite(tmp_path / "objects.npz", weights_0=objects)  # np.savez pickles object arrays
     # a bit flipped inside the stored weights: the zip checksum catches it
     corrupted = bytearray(data)
     at = data.index(b"weights_0.npy") + 200
@@ -132,13 +143,13 @@ def test_foreign_and_corrupted_files_give_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "flipped.npz").write_bytes(bytes(corrupted))
 
     expected = {
-        "text.npz": "not a readable .npz file",
-        "truncated.npz": "not a readable .npz file",
-        "empty.npz": "not a readable .npz file",
+        "text.npz": "not a grokprop network file: not an .npz archive",
+        "truncated.npz": "not a readable .npz archive",
+        "empty.npz": "it is empty",
         "array.npy": "single array (.npy)",
         "other.npz": "format marker",
-        "pickled.npz": "cannot be read",
-        "flipped.npz": "cannot be read",
+        "objects.npz": "weights_0 holds Python objects",
+        "flipped.npz": "weights_0 cannot be read",
     }
     for name, message in expected.items():
         path = tmp_path / name
@@ -146,6 +157,7 @@ def test_foreign_and_corrupted_files_give_a_clear_error(tmp_path: Path) -> None:
             gp.Network.load(path)
         assert str(path) in str(info.value), name
         assert message in str(info.value), (name, str(info.value))
+        assert "pickle" not in str(info.value).replace(str(path), ""), name  # no unpickling advice
 
 
 def test_the_corrupted_fixture_really_breaks_the_checksum(tmp_path: Path) -> None:
@@ -157,3 +169,144 @@ def test_the_corrupted_fixture_really_breaks_the_checksum(tmp_path: Path) -> Non
     (tmp_path / "bad.npz").write_bytes(bytes(data))
     with zipfile.ZipFile(tmp_path / "bad.npz") as archive:
         assert archive.testzip() is not None
+
+
+# -- save: atomic, checked --------------------------------------------------------------------
+def files_in(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_write_failing_midway_leaves_the_old_file_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    path = tmp_path / "net.npz"
+    trained([3, 4, 1], "relu", "float64").save(path)
+    before = path.read_bytes()
+    real_savez = np.savez
+
+    def fail_halfway(file: Any, *args: Any, **kwds: Any) -> None:
+        whole = io.BytesIO()
+        real_savez(whole, *args, **kwds)
+        file.write(whole.getvalue()[: len(whole.getvalue()) // 2])
+        raise error
+
+    monkeypatch.setattr(np, "savez", fail_halfway)
+    with pytest.raises(type(error)):
+        gp.Network([3, 5, 1], seed=9).save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert files_in(tmp_path) == ["net.npz"]
+
+
+def test_save_over_an_existing_file_replaces_it_and_keeps_its_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "net.npz"
+    trained([3, 4, 1], "relu", "float64").save(path)
+    path.chmod(0o640)
+    new = gp.Network([3, 5, 2, 1], seed=9, activation="linear", dtype="float32")
+    new.save(path)
+    loaded = gp.Network.load(path)
+    assert loaded.sizes == (3, 5, 2, 1) and loaded.activation == "linear"
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.weights, new.weights))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert files_in(tmp_path) == ["net.npz"]
+
+
+def test_a_new_file_gets_the_permissions_any_new_file_gets(tmp_path: Path) -> None:
+    reference = tmp_path / "plain"
+    reference.write_bytes(b"")  # created with the process umask, as open() does
+    path = tmp_path / "net.npz"
+    trained([3, 4, 1], "relu", "float64").save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(reference.stat().st_mode)
+
+
+def test_save_through_a_symlink_writes_the_file_it_points_to(tmp_path: Path) -> None:
+    target = tmp_path / "real.npz"
+    trained([3, 4, 1], "relu", "float64").save(target)
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)
+    new = gp.Network([3, 2, 1], seed=5)
+    new.save(link)
+    assert link.is_symlink() and link.resolve() == target
+    assert gp.Network.load(target).sizes == (3, 2, 1)
+
+
+def test_save_to_a_directory_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "models"
+    target.mkdir()
+    with pytest.raises(ValueError, match="cannot save a grokprop network") as info:
+        trained([3, 4, 1], "relu", "float64").save(target)
+    assert str(target) in str(info.value) and "directory" in str(info.value)
+    assert files_in(target) == [] and files_in(tmp_path) == ["models"]
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """``path`` (a directory or file) not writable, even for root (chattr +i if root)."""
+    mode = path.stat().st_mode
+    path.chmod(stat.S_IMODE(mode) & ~0o222)
+    immutable = False
+    try:
+        if os.access(path, os.W_OK):  # root ignores the mode
+            chattr = shutil.which("chattr")
+            if chattr is None or subprocess.run([chattr, "+i", path], check=False).returncode:
+                pytest.skip("cannot make a path read-only for this user")
+            immutable = True
+        yield
+    finally:
+        if immutable:
+            subprocess.run([shutil.which("chattr") or "chattr", "-i", path], check=True)
+        path.chmod(stat.S_IMODE(mode))
+
+
+def test_save_into_a_read_only_directory_names_the_path_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    path = directory / "net.npz"
+    trained([3, 4, 1], "relu", "float64").save(path)
+    before = path.read_bytes()
+    with read_only(directory):
+        with pytest.raises(PermissionError) as info:
+            gp.Network([3, 5, 1], seed=9).save(path)
+        assert str(path) in str(info.value)
+    assert path.read_bytes() == before
+    assert files_in(directory) == ["net.npz"]
+
+
+def test_save_over_a_read_only_file_is_refused_as_writing_it_would_be(tmp_path: Path) -> None:
+    path = tmp_path / "net.npz"
+    trained([3, 4, 1], "relu", "float64").save(path)
+    before = path.read_bytes()
+    with read_only(path):
+        with pytest.raises(PermissionError) as info:
+            gp.Network([3, 5, 1], seed=9).save(path)
+        assert str(path) in str(info.value)
+    assert path.read_bytes() == before
+    assert files_in(tmp_path) == ["net.npz"]
+
+
+def test_save_of_weights_made_nan_in_place_is_refused_and_the_old_file_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "net.npz"
+    net = trained([3, 4, 1], "relu", "float64")
+    net.save(path)
+    before = path.read_bytes()
+    net.weights[0][0, 0] = np.nan
+    with pytest.raises(ValueError, match="cannot save a grokprop network") as info:
+        net.save(path)
+    assert str(path) in str(info.value) and "weights[0]" in str(info.value)
+    assert "NaN" in str(info.value)
+    assert path.read_bytes() == before and files_in(tmp_path) == ["net.npz"]
+
+
+def test_save_of_a_weight_reshaped_in_place_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "net.npz"
+    net = trained([3, 4, 1], "relu", "float64")
+    net.weights[1].shape = (1, 4)
+    with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(4, 1\)") as info:
+        net.save(path)
+    assert str(path) in str(info.value)
+    assert files_in(tmp_path) == []

@@ -1,6 +1,12 @@
-"""Exceptions grokprop raises beyond the built-in ``ValueError`` / ``TypeError``."""
+"""Exceptions grokprop raises beyond the built-in ``ValueError`` / ``TypeError``.
+
+Both survive ``pickle``, so one raised in a worker process (a ``ProcessPoolExecutor``,
+``multiprocessing``) reaches the parent intact.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["BackendUnavailableError", "DivergenceError"]
 
@@ -23,3 +29,8 @@ class DivergenceError(FloatingPointError):
             f"training diverged in epoch {epoch} (epoch error {error!r}); the network keeps "
             "the weights it had before this call — try a smaller alpha"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle rebuilds an exception from its args, which hold the message here: rebuild
+        # from (epoch, error) instead, and keep the rest of the state (e.g. __notes__)
+        return (type(self), (self.epoch, self.error), self.__dict__)

@@ -225,17 +225,17 @@ class Network:
         A fit running in another thread finishes first (the network's lock), so the file
         holds the network before or after it, never a mix.
         """
-        with self._lock:
-            self._weights.check_views(writeable=False)
-            _persist.write_network(
-                path, self._sizes, self._activation.label, self._dtype, self._weights.views
-            )
+        with self._lock:  # a consistent copy; the file is written without holding the lock
+            weights = self._weights.copies()
+        _persist.write_network(path, self._sizes, self._activation, self._dtype, weights)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
         """The network :meth:`save` wrote to ``path``.
 
-        Raises ``ValueError`` naming the file and what is wrong when it is not such a file.
+        Raises ``ValueError`` naming the file and what is wrong when it is not such a file
+        (anything but a regular file is refused before it is opened), ``MemoryError`` for
+        a network larger than this machine's memory.
         """
         activation, dtype, weights = _persist.read_network(path)
         return cls(weights=weights, activation=activation, dtype=dtype)
