@@ -277,10 +277,9 @@ def _check_sweep(sizes, X, Y, seeds, alphas):  # type: ignore[no-untyped-def]
     """Raise ``ValueError`` unless the data fit the layer sizes and every seed has an alpha.
 
     The blocks index without bounds checks, so a direct call with data of other widths
-    would read out of bounds; this check is what stands between.
+    would read out of bounds; this check is what stands between. (The sizes themselves
+    come from a :class:`grokprop.specs.SweepSpec`, which checked them.)
     """
-    if sizes.shape[0] < 2:
-        raise ValueError("sizes must hold at least two layer sizes")
     if X.shape[1] != sizes[0]:
         raise ValueError("X has a different number of columns than sizes[0]")
     if Y.shape[0] != X.shape[0]:
