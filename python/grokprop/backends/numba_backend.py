@@ -1,72 +1,59 @@
 """The Numba backend: the reference's loops, JIT-compiled, bit for bit equal to it.
 
-Every kernel is ``numba.njit(nogil=True, cache=CACHE)`` -- never ``fastmath`` and
-never ``parallel``, so LLVM may neither contract ``a * b + c`` into an FMA nor
-reassociate a sum (SPEC §3). Each reduction keeps the contract's order: it starts
-from zero and adds its terms in increasing index order; vectorising happens only
+The eight kernels of :class:`._protocol.Kernels` are thin wrappers of compiled loops and
+the compositions (forward, deltas, step, ...) are :class:`._compose.Composed`'s; ``train``
+and ``sweep`` are fused compiled loops of their own. The JIT options, the cache switch
+and the activations' row functions are in :mod:`._numba_jit`.
+
+Each reduction keeps the contract's order (docs/design.md, "Evaluation order"): it
+starts from zero and adds its terms in increasing index order; vectorising happens only
 over the *output* index, which LLVM may do without changing any result.
 
-float32 stays float32: a float literal such as ``0.0`` is float64 in Numba and
-would promote the arithmetic, and ``float32 / int`` is float64. So the kernels use
-no float literals at all. ``alpha``, zero and one arrive already rounded to the
-network dtype (``X.dtype.type(...)``), scalars start from the typed zero, and a
-batch's row count is converted by storing it in an array of the dtype.
+float32 stays float32: a float literal such as ``0.0`` is float64 in Numba and would
+promote the arithmetic, and ``float32 / int`` is float64. So the kernels use no float
+literals at all. ``alpha``, zero and one arrive already rounded to the network dtype
+(``X.dtype.type(...)``), scalars start from the typed zero, and a batch's row count is
+converted by storing it in an array of the dtype.
 
-Weights are passed to the kernels as a *tuple* of 2-D arrays: all ``W[l]`` share
-one dtype and layout, so the tuple is a homogeneous ``UniTuple`` that the kernels
-index with a runtime layer number. Building it and passing it costs well under a
-microsecond (building a ``numba.typed.List`` of them costs about 20 µs), and the
-kernels write through it into the caller's arrays, so the update is in place.
-Each new depth compiles one more specialisation, once; networks are shallow.
-The row kernels are inlined (``inline="always"``) into the fused loop: as calls
-they cost about half again of its run time.
+Weights are passed to the fused loop as a *tuple* of 2-D arrays: all ``W[l]`` share one
+dtype and layout, so the tuple is a homogeneous ``UniTuple`` that the loop indexes with a
+runtime layer number. Building it and passing it costs well under a microsecond
+(building a ``numba.typed.List`` of them costs about 20 µs), and the loop writes through
+it into the caller's arrays, so the update is in place. Each new depth compiles one more
+specialisation, once; networks are shallow.
 
-The on-disk cache is on unless ``GROKPROP_NUMBA_CACHE`` is ``0``/``false``/``no``/``off``
-(read once, when this module is imported). This module is the only one in
-grokprop that imports numba; :mod:`grokprop.backends` imports it lazily.
+What the kernels receive has passed the Python API's validation (docs/design.md,
+"Validation"). The only checks left inside them are of shapes: numba does not
+bounds-check, so a direct call with shapes that do not chain would otherwise read and
+write out of bounds. Dtypes and layouts are not checked again: a wrong one makes numba
+compile another specialisation (or refuse to type it), which cannot touch memory it
+should not.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from ._protocol import FloatArray, SweepArrays
+from .._typing import FloatArray
+from ..specs import Activation, SweepSpec, TrainSpec
+from ._compose import Composed
+from ._numba_jit import activate_row, jit, jit_inline, scale_by_deriv_row
+from ._protocol import SweepArrays
 
-__all__ = ["CACHE", "CACHE_ENV_VAR", "NumbaBackend", "cache_enabled"]
-
-CACHE_ENV_VAR = "GROKPROP_NUMBA_CACHE"
-_CACHE_OFF = frozenset({"0", "false", "no", "off"})
-
-
-def cache_enabled(value: str | None) -> bool:
-    """Whether a ``GROKPROP_NUMBA_CACHE`` value leaves the on-disk cache on.
-
-    Unset (``None``) and every value except ``0``/``false``/``no``/``off`` (any
-    case, surrounding blanks ignored) mean on.
-    """
-    return value is None or value.strip().lower() not in _CACHE_OFF
+__all__ = ["NumbaBackend"]
 
 
-CACHE: bool = cache_enabled(os.environ.get(CACHE_ENV_VAR))
-
-_jit = numba.njit(nogil=True, cache=CACHE)
-_jit_inline = numba.njit(nogil=True, cache=CACHE, inline="always")
-
-
-# --------------------------------------------------------------------------- kernels
+# --------------------------------------------------------------------------- row kernels
 #
-# Row kernels first: one example at a time, writing into preallocated outputs.
-# The fused loop and the primitives are both built from them, so the order of
-# every operation is stated once.
+# One example at a time, writing into preallocated outputs. The fused loops and the
+# per-layer kernels are both built from them, so the order of every operation is
+# stated once.
 
 
-@_jit_inline
+@jit_inline
 def _affine_row(a, W, z, zero):  # type: ignore[no-untyped-def]
     """``z[j] = ((0 + a[0]*W[0,j]) + a[1]*W[1,j]) + ...`` (vectorisable over ``j``)."""
     n_out = W.shape[1]
@@ -78,15 +65,7 @@ def _affine_row(a, W, z, zero):  # type: ignore[no-untyped-def]
             z[j] += ak * W[k, j]
 
 
-@_jit_inline
-def _relu_row(z, zero):  # type: ignore[no-untyped-def]
-    """In place ``z if z > 0 else +0`` (NaN and -0 become +0, as in ``np.where``)."""
-    for j in range(z.shape[0]):
-        if not z[j] > zero:
-            z[j] = zero
-
-
-@_jit_inline
+@jit_inline
 def _error_row(out, y, d, zero):  # type: ignore[no-untyped-def]
     """``d = out - y``; returns ``sum_j d[j] * d[j]`` summed in order."""
     e = zero
@@ -97,24 +76,26 @@ def _error_row(out, y, d, zero):  # type: ignore[no-untyped-def]
     return e
 
 
-@_jit_inline
-def _backprop_row(d_next, W, a, relu, zero, one, d):  # type: ignore[no-untyped-def]
-    """``d[k] = (sum_j d_next[j] * W[k,j]) * relu'(a[k])``, the sum in order."""
+@jit_inline
+def _backprop_row(d_next, W, a, activation, zero, one, d):  # type: ignore[no-untyped-def]
+    """``d[k] = (sum_j d_next[j] * W[k,j]) * activation'(a[k])``, the sum in order."""
     for k in range(W.shape[0]):
         s = zero
         for j in range(W.shape[1]):
             s += d_next[j] * W[k, j]
-        if relu:
-            s = s * (one if a[k] > zero else zero)
         d[k] = s
+    scale_by_deriv_row(d, a, activation, zero, one)
 
 
-@_jit
+# --------------------------------------------------------------------------- fused loops
+
+
+@jit
 def _check_network(weights, X, Y):  # type: ignore[no-untyped-def]
     """Raise ``ValueError`` unless ``X -> W[0] -> ... -> W[L-1] -> Y`` chain up.
 
-    The kernels index without bounds checks, so the shapes are checked here,
-    inside the compiled code, however the kernel was reached.
+    The loops index without bounds checks, so a direct call with shapes that do not
+    chain would read and write out of bounds; this check is what stands between.
     """
     if X.shape[1] != weights[0].shape[0]:
         raise ValueError("X has a different number of columns than weights[0] has rows")
@@ -127,9 +108,10 @@ def _check_network(weights, X, Y):  # type: ignore[no-untyped-def]
         raise ValueError("Y has a different number of columns than the last weights")
 
 
-@_jit
-def _train_kernel(weights, X, Y, alpha, epochs, batch_size, relu, zero, one, errors):  # type: ignore[no-untyped-def]
-    """Fused mini-batch descent; fills ``errors`` and returns the number of epochs run.
+@jit
+def _train_kernel(weights, X, Y, alpha, epochs, batch_size, activation, zero, one, errors):  # type: ignore[no-untyped-def]
+    """Fused mini-batch descent; fills ``errors`` (at least ``epochs`` long) and returns
+    the number of epochs run.
 
     ``alpha``, ``zero`` and ``one`` are scalars of the data dtype. Workspace is
     allocated once, here: the activations ``a_0..a_L`` and deltas of the current
@@ -138,10 +120,6 @@ def _train_kernel(weights, X, Y, alpha, epochs, batch_size, relu, zero, one, err
     ``woff[l]:woff[l + 1]`` of ``sums``, row-major like ``W[l]``).
     """
     _check_network(weights, X, Y)
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    if errors.shape[0] < epochs:
-        raise ValueError("errors is shorter than epochs")
     n_layers = len(weights)
     last = n_layers - 1
     n_rows = X.shape[0]
@@ -172,8 +150,8 @@ def _train_kernel(weights, X, Y, alpha, epochs, batch_size, relu, zero, one, err
                 for l in range(n_layers):
                     z = acts[off[l + 1] : off[l + 2]]
                     _affine_row(acts[off[l] : off[l + 1]], weights[l], z, zero)
-                    if relu and l < last:
-                        _relu_row(z, zero)
+                    if l < last:
+                        activate_row(z, activation, zero)
                 epoch_error += _error_row(acts[off[n_layers] :], Y[r], dels[off[n_layers] :], zero)
                 # every delta from the weights as they were before this step
                 for l in range(last, 0, -1):
@@ -181,7 +159,7 @@ def _train_kernel(weights, X, Y, alpha, epochs, batch_size, relu, zero, one, err
                         dels[off[l + 1] : off[l + 2]],
                         weights[l],
                         acts[off[l] : off[l + 1]],
-                        relu,
+                        activation,
                         zero,
                         one,
                         dels[off[l] : off[l + 1]],
@@ -222,8 +200,8 @@ def _train_kernel(weights, X, Y, alpha, epochs, batch_size, relu, zero, one, err
     return epochs
 
 
-@_jit
-def _train_two_layer(W0, W1, X, Y, alpha, epochs, relu, zero, one, errors):  # type: ignore[no-untyped-def]
+@jit
+def _train_two_layer(W0, W1, X, Y, alpha, epochs, activation, zero, one, errors):  # type: ignore[no-untyped-def]
     """Stochastic descent of a network with one hidden layer (the chapter's shape).
 
     The same order as :func:`_train_kernel` with ``batch_size == 1``, in fewer passes:
@@ -236,8 +214,6 @@ def _train_two_layer(W0, W1, X, Y, alpha, epochs, relu, zero, one, errors):  # t
     n_in, n_hidden = W0.shape
     n_out = W1.shape[1]
     n_rows = X.shape[0]
-    if errors.shape[0] < epochs:
-        raise ValueError("errors is shorter than epochs")
     h = np.empty(n_hidden, X.dtype)  # the current row's hidden layer
     d_hidden = np.empty(n_hidden, X.dtype)
     h_ready = False  # h already computed by the previous fused step
@@ -251,8 +227,7 @@ def _train_two_layer(W0, W1, X, Y, alpha, epochs, relu, zero, one, errors):  # t
                     x_k = X[r, k]
                     for j in range(n_hidden):
                         h[j] += x_k * W0[k, j]
-                if relu:
-                    _relu_row(h, zero)
+                activate_row(h, activation, zero)
             error = zero
             for j in range(n_hidden):
                 d_hidden[j] = zero
@@ -266,9 +241,7 @@ def _train_two_layer(W0, W1, X, Y, alpha, epochs, relu, zero, one, errors):  # t
                     d_hidden[j] += diff * W1[j, o]
                     W1[j, o] -= alpha * (zero + h[j] * diff)
             epoch_error += error
-            if relu:
-                for j in range(n_hidden):
-                    d_hidden[j] = d_hidden[j] * (one if h[j] > zero else zero)
+            scale_by_deriv_row(d_hidden, h, activation, zero, one)
             h_ready = r + 1 < n_rows or epoch + 1 < epochs
             if h_ready:
                 nxt = r + 1 if r + 1 < n_rows else 0
@@ -281,8 +254,7 @@ def _train_two_layer(W0, W1, X, Y, alpha, epochs, relu, zero, one, errors):  # t
                         w = W0[k, j] - alpha * (zero + x_k * d_hidden[j])
                         W0[k, j] = w
                         h[j] += x_next * w
-                if relu:
-                    _relu_row(h, zero)
+                activate_row(h, activation, zero)
             else:
                 for k in range(n_in):
                     x_k = X[r, k]
@@ -294,63 +266,78 @@ def _train_two_layer(W0, W1, X, Y, alpha, epochs, relu, zero, one, errors):  # t
     return epochs
 
 
-# Primitive kernels: whole batches, each a loop over rows of a row kernel.
+# --------------------------------------------------------------------------- per-layer kernels
+#
+# Whole batches, each a loop over rows of a row kernel; each checks the shapes it would
+# otherwise index out of bounds with.
 
 
-@_jit
-def _forward_layer(A, W, apply_relu, zero):  # type: ignore[no-untyped-def]
-    """``relu(A @ W)`` (or ``A @ W``), row by row."""
+@jit
+def _forward_layer(A, W, activation, zero):  # type: ignore[no-untyped-def]
+    """``activation(A @ W)``, row by row."""
     if A.shape[1] != W.shape[0]:
         raise ValueError("layer input has a different width than the weights have rows")
     out = np.empty((A.shape[0], W.shape[1]), W.dtype)
     for r in range(A.shape[0]):
         _affine_row(A[r], W, out[r], zero)
-        if apply_relu:
-            _relu_row(out[r], zero)
+        activate_row(out[r], activation, zero)
     return out
 
 
-@_jit
-def _relu_flat(z, zero):  # type: ignore[no-untyped-def]
+@jit
+def _activate_flat(z, activation, zero):  # type: ignore[no-untyped-def]
     out = z.copy()
-    _relu_row(out, zero)
+    activate_row(out, activation, zero)
     return out
 
 
-@_jit
-def _relu_deriv_flat(a, zero, one):  # type: ignore[no-untyped-def]
+@jit
+def _activate_deriv_flat(a, activation, zero, one):  # type: ignore[no-untyped-def]
+    """``activation'(a)`` as ``1 * activation'(a)``, which is the same number."""
     out = np.empty_like(a)
-    for i in range(a.shape[0]):
-        out[i] = one if a[i] > zero else zero
+    out[:] = one
+    scale_by_deriv_row(out, a, activation, zero, one)
     return out
 
 
-@_jit
-def _errors_and_delta(output, Y, zero):  # type: ignore[no-untyped-def]
-    """Per-row errors and the output delta ``output - Y``."""
+@jit
+def _example_errors(output, Y, zero):  # type: ignore[no-untyped-def]
+    """Per-row errors ``sum_j (output[r, j] - Y[r, j])**2``."""
     if output.shape[0] != Y.shape[0] or output.shape[1] != Y.shape[1]:
         raise ValueError("output and Y have different shapes")
     err = np.empty(output.shape[0], output.dtype)
+    scratch = np.empty(output.shape[1], output.dtype)
+    for r in range(output.shape[0]):
+        err[r] = _error_row(output[r], Y[r], scratch, zero)
+    return err
+
+
+@jit
+def _output_delta(output, Y):  # type: ignore[no-untyped-def]
+    """``output - Y``."""
+    if output.shape[0] != Y.shape[0] or output.shape[1] != Y.shape[1]:
+        raise ValueError("output and Y have different shapes")
     delta = np.empty(output.shape, output.dtype)
     for r in range(output.shape[0]):
-        err[r] = _error_row(output[r], Y[r], delta[r], zero)
-    return err, delta
+        for j in range(output.shape[1]):
+            delta[r, j] = output[r, j] - Y[r, j]
+    return delta
 
 
-@_jit
-def _backprop_layer(D, W, A, relu, zero, one):  # type: ignore[no-untyped-def]
-    """``(D @ W.T) * relu'(A)`` row by row (without relu ``A`` is not read)."""
+@jit
+def _backprop_layer(D, W, A, activation, zero, one):  # type: ignore[no-untyped-def]
+    """``(D @ W.T) * activation'(A)`` row by row (for ``LINEAR``, ``A`` is not read)."""
     if D.shape[1] != W.shape[1]:
         raise ValueError("delta has a different width than the weights have columns")
     if A.shape[0] != D.shape[0] or A.shape[1] != W.shape[0]:
         raise ValueError("layer has a different shape than the delta it scales")
     out = np.empty((D.shape[0], W.shape[0]), W.dtype)
     for r in range(D.shape[0]):
-        _backprop_row(D[r], W, A[r], relu, zero, one, out[r])
+        _backprop_row(D[r], W, A[r], activation, zero, one, out[r])
     return out
 
 
-@_jit
+@jit
 def _weight_delta(A, D, zero):  # type: ignore[no-untyped-def]
     """``(sum_r outer(A[r], D[r])) / m``, the sum over rows in order."""
     if A.shape[0] != D.shape[0]:
@@ -372,7 +359,7 @@ def _weight_delta(A, D, zero):  # type: ignore[no-untyped-def]
     return total
 
 
-@_jit
+@jit
 def _update_layer(W, G, alpha):  # type: ignore[no-untyped-def]
     """In place ``W -= alpha * G``."""
     if W.shape[0] != G.shape[0] or W.shape[1] != G.shape[1]:
@@ -385,104 +372,71 @@ def _update_layer(W, G, alpha):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- backend
 
 
-def _flat(x: FloatArray) -> FloatArray:
-    return np.ascontiguousarray(x).reshape(-1)
-
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _same_dtype(arrays: Sequence[FloatArray], what: str) -> Any:
-    """The arrays' one floating dtype's scalar type; ``TypeError`` otherwise."""
-    dtype = arrays[0].dtype
-    if dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"{what} must be float32 or float64 arrays, got {dtype}")
-    for x in arrays[1:]:
-        if x.dtype != dtype:
-            raise TypeError(f"{what} must all have one dtype, got {dtype} and {x.dtype}")
-    return dtype.type
-
-
-class NumbaBackend:
+class NumbaBackend(Composed):
     """``numba``: the reference's evaluation order, JIT-compiled; equal to it bit for bit."""
 
     name = "numba"
 
-    def forward(self, weights: Sequence[FloatArray], X: FloatArray, relu: bool) -> list[FloatArray]:
-        dt = _same_dtype([X, *weights], "X and weights")
-        zero = dt(0)
-        layers = [X]
-        last = len(weights) - 1
-        for l, W in enumerate(weights):
-            layers.append(_forward_layer(layers[-1], W, bool(relu) and l < last, zero))
-        return layers
+    # -- the kernels ---------------------------------------------------------------------
+    def layer_forward(self, A: FloatArray, W: FloatArray, activation: Activation) -> FloatArray:
+        return _forward_layer(A, W, int(activation), W.dtype.type(0))  # type: ignore[no-any-return]
 
-    def relu(self, z: FloatArray) -> FloatArray:
-        dt = _same_dtype([z], "z")
-        return _relu_flat(_flat(z), dt(0)).reshape(z.shape)  # type: ignore[no-any-return]
+    def activate(self, z: FloatArray, activation: Activation) -> FloatArray:
+        flat = np.ascontiguousarray(z).reshape(-1)
+        return _activate_flat(flat, int(activation), z.dtype.type(0)).reshape(z.shape)  # type: ignore[no-any-return]
 
-    def relu_deriv(self, out: FloatArray) -> FloatArray:
-        dt = _same_dtype([out], "out")
-        return _relu_deriv_flat(_flat(out), dt(0), dt(1)).reshape(out.shape)  # type: ignore[no-any-return]
+    def activate_deriv(self, out: FloatArray, activation: Activation) -> FloatArray:
+        flat = np.ascontiguousarray(out).reshape(-1)
+        dt = out.dtype.type
+        return _activate_deriv_flat(flat, int(activation), dt(0), dt(1)).reshape(out.shape)  # type: ignore[no-any-return]
 
     def example_errors(self, output: FloatArray, Y: FloatArray) -> FloatArray:
-        dt = _same_dtype([output, Y], "output and Y")
-        return _errors_and_delta(output, Y, dt(0))[0]  # type: ignore[no-any-return]
+        return _example_errors(output, Y, output.dtype.type(0))  # type: ignore[no-any-return]
 
-    def deltas(
-        self, weights: Sequence[FloatArray], layers: Sequence[FloatArray], Y: FloatArray, relu: bool
-    ) -> list[FloatArray]:
-        dt = _same_dtype([Y, *weights, *layers], "weights, layers and Y")
-        zero, one = dt(0), dt(1)
-        deltas = [_errors_and_delta(layers[-1], Y, zero)[1]]
-        for l in range(len(weights) - 1, 0, -1):
-            deltas.insert(
-                0, _backprop_layer(deltas[0], weights[l], layers[l], bool(relu), zero, one)
-            )
-        return deltas
+    def output_delta(self, output: FloatArray, Y: FloatArray) -> FloatArray:
+        return _output_delta(output, Y)  # type: ignore[no-any-return]
 
-    def weight_deltas(
-        self, layers: Sequence[FloatArray], deltas: Sequence[FloatArray]
-    ) -> list[FloatArray]:
-        dt = _same_dtype([*layers, *deltas], "layers and deltas")
-        zero = dt(0)
-        return [_weight_delta(a, d, zero) for a, d in zip(layers[:-1], deltas)]
-
-    def update(
-        self, weights: Sequence[FloatArray], weight_deltas: Sequence[FloatArray], alpha: float
-    ) -> None:
-        dt = _same_dtype([*weights, *weight_deltas], "weights and weight_deltas")
-        alpha_t = dt(alpha)
-        for W, G in zip(weights, weight_deltas):
-            _update_layer(W, G, alpha_t)
-
-    def train(
-        self,
-        weights: Sequence[FloatArray],
-        X: FloatArray,
-        Y: FloatArray,
-        alpha: float,
-        epochs: int,
-        batch_size: int,
-        relu: bool,
+    def layer_delta(
+        self, D: FloatArray, W: FloatArray, A: FloatArray, activation: Activation
     ) -> FloatArray:
-        if not weights:
-            raise ValueError("weights must hold at least one matrix")
-        dt = _same_dtype([X, Y, *weights], "X, Y and weights")
-        errors = np.empty(epochs, dtype=X.dtype)  # the kernels fill the epochs they run
-        if len(weights) == 2 and batch_size == 1:
+        dt = W.dtype.type
+        return _backprop_layer(D, W, A, int(activation), dt(0), dt(1))  # type: ignore[no-any-return]
+
+    def weight_delta(self, A: FloatArray, D: FloatArray) -> FloatArray:
+        return _weight_delta(A, D, D.dtype.type(0))  # type: ignore[no-any-return]
+
+    def update_layer(self, W: FloatArray, G: FloatArray, alpha: float) -> None:
+        _update_layer(W, G, W.dtype.type(alpha))
+
+    # -- the fused loops -----------------------------------------------------------------
+    def train(
+        self, weights: Sequence[FloatArray], X: FloatArray, Y: FloatArray, spec: TrainSpec
+    ) -> FloatArray:
+        dt = X.dtype.type
+        epochs = spec.epochs
+        errors = np.empty(epochs, dtype=X.dtype)  # the loops fill the epochs they run
+        if len(weights) == 2 and spec.batch_size == 1:
             done = _train_two_layer(
-                weights[0], weights[1], X, Y, dt(alpha), epochs, bool(relu), dt(0), dt(1), errors
+                weights[0],
+                weights[1],
+                X,
+                Y,
+                dt(spec.alpha),
+                epochs,
+                int(spec.activation),
+                dt(0),
+                dt(1),
+                errors,
             )
         else:
             done = _train_kernel(
                 tuple(weights),
                 X,
                 Y,
-                dt(alpha),
+                dt(spec.alpha),
                 epochs,
-                batch_size,
-                bool(relu),
+                spec.batch_size,
+                int(spec.activation),
                 dt(0),
                 dt(1),
                 errors,
@@ -491,18 +445,13 @@ class NumbaBackend:
 
     def sweep(
         self,
-        sizes: Sequence[int],
         X: FloatArray,
         Y: FloatArray,
         seeds: NDArray[np.uint32],
         alphas: NDArray[np.float64],
-        epochs: int,
-        batch_size: int,
-        relu: bool,
-        curves: bool,
-        weights: bool,
+        spec: SweepSpec,
         threads: int,
     ) -> SweepArrays:
         from .numba_sweep import sweep  # imported (and compiled) on first use only
 
-        return sweep(sizes, X, Y, seeds, alphas, epochs, batch_size, relu, curves, weights, threads)
+        return sweep(X, Y, seeds, alphas, spec, threads)

@@ -6,7 +6,9 @@ with ``i`` the flat index of ``W[l][k][j]``), and each operation of the referenc
 becomes a loop over the lanes, which LLVM vectorises (no ``fastmath``: the lanes are
 independent, nothing is reassociated). Within a lane the operations are exactly those of
 :func:`grokprop.backends.numba_backend._train_kernel`, in the same order -- sums start from
-zero, ``W -= alpha * (0 + a * d)`` -- so no argument beyond the contract is needed.
+zero, ``W -= alpha * (0 + a * d)`` -- so no argument beyond the contract is needed
+(docs/design.md, "Sweeps"). The activations are :mod:`._numba_jit`'s row functions,
+applied to a row of ``LANES`` values.
 
 The book initialisation is computed here too: ``numpy.random.RandomState(seed)
 .random_sample()`` is MT19937 (``init_genrand`` seeding, tempering, ``genrand_res53``), and
@@ -25,15 +27,16 @@ compilation is needed and results cannot depend on the number of threads.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from ._protocol import FloatArray, SweepArrays
-from .numba_backend import CACHE
+from .._typing import FloatArray
+from ..specs import SweepSpec
+from ._numba_jit import activate_row, jit, jit_inline, scale_by_deriv_row
+from ._protocol import SweepArrays
 
 __all__ = ["LANES", "book_uniforms", "sweep"]
 
@@ -42,9 +45,6 @@ __all__ = ["LANES", "book_uniforms", "sweep"]
 #: a long loop gets one runtime alias check and vector code (measured: 8 lanes 10 µs per
 #: book network, 64 lanes 3.4 µs, 128 lanes 2.7 µs, 256 lanes 3.1 µs).
 LANES = 128
-
-_jit = numba.njit(nogil=True, cache=CACHE)
-_jit_inline = numba.njit(nogil=True, cache=CACHE, inline="always")
 
 # MT19937 in uint64 arithmetic (numba would widen uint32 anyway), masked to 32 bits.
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -61,19 +61,19 @@ _TEMPER_B = np.uint64(0x9D2C5680)
 _TEMPER_C = np.uint64(0xEFC60000)
 
 
-@_jit_inline
+@jit_inline
 def _seed_word(previous, i):  # type: ignore[no-untyped-def]
     """init_genrand: key[i] from key[i - 1] (``i`` a uint64)."""
     return (_SEED_MULT * (previous ^ (previous >> _U30)) + i) & _MASK32
 
 
-@_jit_inline
+@jit_inline
 def _twist(current, following, shifted):  # type: ignore[no-untyped-def]
     y = (current & _UPPER) | (following & _LOWER)
     return shifted ^ (y >> _U1) ^ (_MATRIX_A if (y & _U1) != _U0 else _U0)
 
 
-@_jit_inline
+@jit_inline
 def _temper(y):  # type: ignore[no-untyped-def]
     y ^= y >> _U11
     y ^= (y << _U7) & _TEMPER_B
@@ -82,13 +82,13 @@ def _temper(y):  # type: ignore[no-untyped-def]
     return y & _MASK32
 
 
-@_jit_inline
+@jit_inline
 def _res53(a, b):  # type: ignore[no-untyped-def]
     """genrand_res53: ((a >> 5) * 2**26 + (b >> 6)) / 2**53."""
     return (np.float64(a >> _U5) * 67108864.0 + np.float64(b >> _U6)) / 9007199254740992.0
 
 
-@_jit_inline
+@jit_inline
 def _regenerate(key):  # type: ignore[no-untyped-def]
     """The twist: all 624 state words anew."""
     for kk in range(_N - _M):
@@ -98,7 +98,7 @@ def _regenerate(key):  # type: ignore[no-untyped-def]
     key[_N - 1] = _twist(key[_N - 1], key[0], key[_M - 1])
 
 
-@_jit_inline
+@jit_inline
 def _uniforms_full(seed, count, out, lane, key):  # type: ignore[no-untyped-def]
     """out[i, lane] = number i of RandomState(seed), the whole generator (any count)."""
     key[0] = np.uint64(seed)
@@ -119,7 +119,7 @@ def _uniforms_full(seed, count, out, lane, key):  # type: ignore[no-untyped-def]
         out[i, lane] = _res53(a, b)
 
 
-@_jit_inline
+@jit_inline
 def _uniforms_block(seeds, count, out, low, high, key):  # type: ignore[no-untyped-def]
     """out[i, lane] = number i of RandomState(seeds[lane]) for every lane of a block.
 
@@ -155,7 +155,7 @@ def _uniforms_block(seeds, count, out, low, high, key):  # type: ignore[no-untyp
             out[i, lane] = _res53(a, b)
 
 
-@_jit
+@jit
 def _book_uniforms_kernel(seeds, count):  # type: ignore[no-untyped-def]
     n = seeds.shape[0]
     result = np.empty((n, count), np.float64)
@@ -182,8 +182,8 @@ def book_uniforms(seeds: NDArray[np.uint32], count: int) -> NDArray[np.float64]:
 # --------------------------------------------------------------------------- training
 
 
-@_jit_inline
-def _forward_block(w, acts, X, r, sizes, woff, aoff, relu, zero):  # type: ignore[no-untyped-def]
+@jit_inline
+def _forward_block(w, acts, X, r, sizes, woff, aoff, activation, zero):  # type: ignore[no-untyped-def]
     """Every layer for data row r in every lane: acts[aoff[l] + j] = a_{l+1}[j]."""
     n_layers = sizes.shape[0] - 1
     for l in range(n_layers):
@@ -202,14 +202,12 @@ def _forward_block(w, acts, X, r, sizes, woff, aoff, relu, zero):  # type: ignor
                     a = aoff[l - 1] + k
                     for lane in range(LANES):
                         acts[z, lane] += acts[a, lane] * w[i, lane]
-            if relu and l < n_layers - 1:
-                for lane in range(LANES):  # NaN and -0 become +0, as in the reference
-                    if not acts[z, lane] > zero:
-                        acts[z, lane] = zero
+            if l < n_layers - 1:
+                activate_row(acts[z], activation, zero)
 
 
-@_jit_inline
-def _backward_block(w, acts, dels, Y, r, sizes, woff, aoff, relu, zero, one, error, example):  # type: ignore[no-untyped-def]
+@jit_inline
+def _backward_block(w, acts, dels, Y, r, sizes, woff, aoff, activation, zero, one, error, example):  # type: ignore[no-untyped-def]
     """Output delta, the example's error added to ``error``, and the hidden deltas.
 
     ``example`` is scratch for the example's error (LANES entries).
@@ -236,12 +234,10 @@ def _backward_block(w, acts, dels, Y, r, sizes, woff, aoff, relu, zero, one, err
                 i, dn = woff[l] + k * n_out + j, aoff[l] + j
                 for lane in range(LANES):
                     dels[d, lane] += dels[dn, lane] * w[i, lane]
-            if relu:
-                for lane in range(LANES):
-                    dels[d, lane] = dels[d, lane] * (one if acts[d, lane] > zero else zero)
+            scale_by_deriv_row(dels[d], acts[d], activation, zero, one)
 
 
-@_jit_inline
+@jit_inline
 def _outer_block(target, acts, dels, X, r, sizes, woff, aoff, alpha, stochastic, zero):  # type: ignore[no-untyped-def]
     """Stochastic: W -= alpha * (0 + a_k * d_j); batched: S += a_k * d_j (target is S)."""
     n_layers = sizes.shape[0] - 1
@@ -268,7 +264,7 @@ def _outer_block(target, acts, dels, X, r, sizes, woff, aoff, alpha, stochastic,
                             target[i, lane] += acts[a, lane] * dels[d, lane]
 
 
-@_jit_inline
+@jit_inline
 def _lane_weights_finite(w, lane):  # type: ignore[no-untyped-def]
     for i in range(w.shape[0]):  # noqa: SIM110 (a plain loop compiles best in numba)
         if not np.isfinite(w[i, lane]):
@@ -276,9 +272,27 @@ def _lane_weights_finite(w, lane):  # type: ignore[no-untyped-def]
     return True
 
 
-@_jit
+@jit
+def _check_sweep(sizes, X, Y, seeds, alphas):  # type: ignore[no-untyped-def]
+    """Raise ``ValueError`` unless the data fit the layer sizes and every seed has an alpha.
+
+    The blocks index without bounds checks, so a direct call with data of other widths
+    would read out of bounds; this check is what stands between. (The sizes themselves
+    come from a :class:`grokprop.specs.SweepSpec`, which checked them.)
+    """
+    if X.shape[1] != sizes[0]:
+        raise ValueError("X has a different number of columns than sizes[0]")
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError("X and Y have a different number of rows")
+    if Y.shape[1] != sizes[sizes.shape[0] - 1]:
+        raise ValueError("Y has a different number of columns than sizes[-1]")
+    if alphas.shape[0] != seeds.shape[0]:
+        raise ValueError("seeds and alphas have different lengths")
+
+
+@jit
 def _train_blocks(  # type: ignore[no-untyped-def]
-    first, last, sizes, X, Y, seeds, alphas, epochs, batch_size, relu, zero, one,
+    first, last, sizes, X, Y, seeds, alphas, epochs, batch_size, activation, zero, one,
     final_errors, diverged, curves, weights,
 ):  # fmt: skip
     """Train blocks [first, last): network i from RandomState(seeds[i]) with alphas[i].
@@ -286,6 +300,7 @@ def _train_blocks(  # type: ignore[no-untyped-def]
     Fills final_errors, diverged and -- when they have a row per network -- curves
     (n, epochs) and weights (n, params). Lanes past the last network repeat it.
     """
+    _check_sweep(sizes, X, Y, seeds, alphas)
     n = seeds.shape[0]
     n_layers = sizes.shape[0] - 1
     want_curves = curves.shape[0] == n
@@ -337,9 +352,21 @@ def _train_blocks(  # type: ignore[no-untyped-def]
                 if not stochastic:
                     sums[:] = zero
                 for r in range(start, stop):
-                    _forward_block(w, acts, X, r, sizes, woff, aoff, relu, zero)
+                    _forward_block(w, acts, X, r, sizes, woff, aoff, activation, zero)
                     _backward_block(
-                        w, acts, dels, Y, r, sizes, woff, aoff, relu, zero, one, error, example
+                        w,
+                        acts,
+                        dels,
+                        Y,
+                        r,
+                        sizes,
+                        woff,
+                        aoff,
+                        activation,
+                        zero,
+                        one,
+                        error,
+                        example,
                     )
                     target = w if stochastic else sums
                     _outer_block(target, acts, dels, X, r, sizes, woff, aoff, alpha, stochastic, zero)  # fmt: skip
@@ -380,31 +407,27 @@ def _train_blocks(  # type: ignore[no-untyped-def]
 
 
 def sweep(
-    sizes: Sequence[int],
     X: FloatArray,
     Y: FloatArray,
     seeds: NDArray[np.uint32],
     alphas: NDArray[np.float64],
-    epochs: int,
-    batch_size: int,
-    relu: bool,
-    curves: bool,
-    weights: bool,
+    spec: SweepSpec,
     threads: int,
 ) -> SweepArrays:
     """:meth:`grokprop.backends.Backend.sweep` for the numba backend."""
     dtype = X.dtype
     n = len(seeds)
-    layer_sizes = np.asarray(sizes, dtype=np.int64)
+    epochs = spec.epochs
+    layer_sizes = np.asarray(spec.sizes, dtype=np.int64)
     params = int(np.sum(layer_sizes[:-1] * layer_sizes[1:]))
     final_errors = np.empty(n, dtype=dtype)
     diverged = np.zeros(n, dtype=np.bool_)
-    curve_rows = np.empty((n, epochs) if curves else (0, epochs), dtype=dtype)
-    flat_weights = np.empty((n, params) if weights else (0, params), dtype=dtype)
-    args = (
-        layer_sizes, X, Y, np.ascontiguousarray(seeds, np.uint32),
-        np.ascontiguousarray(alphas, dtype), epochs, batch_size, bool(relu),
-        dtype.type(0), dtype.type(1), final_errors, diverged, curve_rows, flat_weights,
+    curve_rows = np.empty((n, epochs) if spec.curves else (0, epochs), dtype=dtype)
+    flat_weights = np.empty((n, params) if spec.weights else (0, params), dtype=dtype)
+    args: tuple[Any, ...] = (
+        layer_sizes, X, Y, seeds, np.ascontiguousarray(alphas, dtype), epochs,
+        spec.batch_size, int(spec.activation), dtype.type(0), dtype.type(1),
+        final_errors, diverged, curve_rows, flat_weights,
     )  # fmt: skip
     # contiguous ranges of blocks, one per thread (the kernel releases the GIL)
     n_blocks = -(-n // LANES)
@@ -422,10 +445,10 @@ def sweep(
             for future in others:
                 future.result()
     stacked = None
-    if weights:
+    if spec.weights:
         stacked, offset = [], 0
-        for n_in, n_out in itertools.pairwise(sizes):
+        for n_in, n_out in itertools.pairwise(spec.sizes):
             layer = flat_weights[:, offset : offset + n_in * n_out]
             stacked.append(np.ascontiguousarray(layer).reshape(n, n_in, n_out))
             offset += n_in * n_out
-    return SweepArrays(final_errors, diverged, curve_rows if curves else None, stacked)
+    return SweepArrays(final_errors, diverged, curve_rows if spec.curves else None, stacked)
