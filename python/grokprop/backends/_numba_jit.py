@@ -108,12 +108,13 @@ RELU = int(Activation.RELU)
 
 @jit_inline
 def activate_row(z, activation, zero):  # type: ignore[no-untyped-def]
-    """In place: ``z[j] = activation(z[j])`` (relu: ``z if z > 0 else +0``; NaN and -0
-    become +0, as in the reference's ``np.where``)."""
+    """In place: ``z[j] = activation(z[j])`` (relu: ``z if z > 0 else z - z``, which is +0
+    for every finite z and NaN for NaN and -inf, as the reference; docs/design.md, "The
+    math")."""
     if activation == RELU:
         for j in range(z.shape[0]):
             if not z[j] > zero:
-                z[j] = zero
+                z[j] = z[j] - z[j]
 
 
 @jit_inline

@@ -1,7 +1,7 @@
 """The Numba backend: the reference's loops, JIT-compiled, bit for bit equal to it.
 
 The eight kernels of :class:`._protocol.Kernels` are thin wrappers of compiled loops and
-the compositions (forward, deltas, step, ...) are :class:`._compose.Composed`'s; ``train``
+the compositions (forward, deltas, step, ...) are :class:`._protocol.Backend`'s; ``train``
 and ``sweep`` are fused compiled loops of their own. The JIT options, the cache switch
 and the activations' row functions are in :mod:`._numba_jit`.
 
@@ -39,9 +39,8 @@ from numpy.typing import NDArray
 
 from .._typing import FloatArray
 from ..specs import Activation, SweepSpec, TrainSpec
-from ._compose import Composed
 from ._numba_jit import activate_row, jit, jit_inline, scale_by_deriv_row
-from ._protocol import SweepArrays
+from ._protocol import Backend, SweepArrays
 
 __all__ = ["NumbaBackend"]
 
@@ -372,7 +371,7 @@ def _update_layer(W, G, alpha):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- backend
 
 
-class NumbaBackend(Composed):
+class NumbaBackend(Backend):
     """``numba``: the reference's evaluation order, JIT-compiled; equal to it bit for bit."""
 
     name = "numba"
