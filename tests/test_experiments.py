@@ -11,6 +11,7 @@ from grokprop import experiments
 from grokprop.backends import resolve
 from grokprop.chapter6 import BOOK_WEIGHTS, fmt
 from grokprop.cli import main
+from grokprop.specs import Activation
 
 X6, Y6 = gp.datasets.streetlights("linear")
 X4, Y4 = gp.datasets.streetlights("nonlinear")
@@ -43,7 +44,7 @@ def test_the_book_pressure_table() -> None:
     net = gp.Network(weights=BOOK_WEIGHTS)
     net.fit(X6, Y6, alpha=0.1, epochs=40)
     assert np.array_equal(result.trained, net.weights[0][:, 0])
-    assert result.trained.round(4).tolist() == [0.0139, 1.0138, -0.016]  # SPEC §4 program 2
+    assert result.trained.round(4).tolist() == [0.0139, 1.0138, -0.016]  # the book's program 2
 
 
 def test_pressure_at_the_starting_weights() -> None:
@@ -52,7 +53,7 @@ def test_pressure_at_the_starting_weights() -> None:
     result = experiments.pressure(at="start")
     assert (result.predictions < Y6[:, 0]).all()
     assert result.pressure.tolist() == X6.tolist()
-    assert fmt(result.predictions[0]) == "-0.2"  # SPEC §4 program 1's first prediction
+    assert fmt(result.predictions[0]) == "-0.2"  # the book's program 1: its first prediction
 
 
 def test_pressure_on_the_nonlinear_streetlights_cancels_out() -> None:
@@ -114,7 +115,7 @@ def test_linear_vs_nonlinear_rows_are_the_networks_trained_alone(
                 X4, Y4, alpha=0.2, epochs=60
             )
             assert row.result.final_errors[seed] == history.final_error
-    # seed 1 with relu is the chapter's program 5 (SPEC §4)
+    # seed 1 with relu is the chapter's program 5
     assert fmt(lvn["[3, 4, 1] relu"].result.final_errors[1]) == "1.50556226651e-05"
 
 
@@ -138,7 +139,7 @@ def test_without_relu_the_deep_network_is_no_better_than_least_squares(
             weights=True,
         )
         assert swept.weights is not None
-        final = experiments.held_out_errors(swept.weights, X4, Y4, relu=False)
+        final = experiments.held_out_errors(swept.weights, X4, Y4, activation="linear")
         assert (final >= floor * (1 - 1e-9)).all(), sizes
     for label in ("[3, 4, 1] linear", "[3, 1] no hidden layer"):
         assert lvn[label].converged_fraction() == 0.0
@@ -180,7 +181,8 @@ def test_held_out_errors_equal_predicting_network_by_network(
     overfit_result: experiments.OverfitResult,
 ) -> None:
     reference = resolve("numpy")
-    for row, relu in zip(overfit_result.rows, (False, True)):
+    # the activation by enum or by name
+    for row, activation in zip(overfit_result.rows, (Activation.LINEAR, "relu")):
         assert row.result.weights is not None
         for i in (0, 7, 199):
             net = gp.Network(weights=[w[i] for w in row.result.weights])
@@ -189,7 +191,7 @@ def test_held_out_errors_equal_predicting_network_by_network(
             for e in per_row:
                 total += e
             assert row.held_out[i] == total
-        recomputed = experiments.held_out_errors(row.result.weights, X6[2:], Y6[2:], relu)
+        recomputed = experiments.held_out_errors(row.result.weights, X6[2:], Y6[2:], activation)
         assert np.array_equal(recomputed, row.held_out)
 
 
@@ -239,7 +241,7 @@ def modes_result() -> experiments.ModesResult:
 
 def test_modes_book_start_is_the_chapter_network(modes_result: experiments.ModesResult) -> None:
     stochastic = modes_result.runs[0]
-    # SPEC §4 program 2: the stochastic epoch errors of the chapter
+    # the chapter's program 2: its stochastic epoch errors
     assert [fmt(e) for e in stochastic.errors[:3]] == [
         "2.6561231104",
         "0.962870177672",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
@@ -16,9 +17,35 @@ from .backends import BACKEND_NAMES, backend_status, get_backend, use_backend
 from .chapter6 import run_all
 from .errors import BackendUnavailableError, DivergenceError
 from .network import Network
+from .specs import FLOAT_DTYPES, Activation
 from .verify import verify
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class _Program5:
+    """The chapter's program 5: what ``chapter6`` verifies and what ``verify`` trains by default."""
+
+    sizes: tuple[int, ...] = (3, 4, 1)
+    seed: int = 1
+    alpha: float = 0.2
+    epochs: int = 60
+    batch_size: int = 1
+    activation: Activation = Activation.RELU
+    dtype: str = "float64"
+
+
+_PROGRAM5 = _Program5()
+
+
+def _default_first(choices: Sequence[str], default: str) -> list[str]:
+    """The choices of an option with its default first, as ``--help`` lists them."""
+    return [default, *(choice for choice in choices if choice != default)]
+
+
+def _batch_size_text(batch_size: int | None) -> str:
+    return "full" if batch_size is None else str(batch_size)
 
 
 def _user_errors_as_click(command: F) -> F:
@@ -86,7 +113,15 @@ def chapter6(backend: str | None) -> None:
         for line in run_all():
             click.echo(line)
         X, y = datasets.streetlights("nonlinear")
-        report = verify(Network([3, 4, 1], seed=1), X, y, alpha=0.2, epochs=60)
+        net = Network(list(_PROGRAM5.sizes), seed=_PROGRAM5.seed)
+        report = verify(
+            net,
+            X,
+            y,
+            alpha=_PROGRAM5.alpha,
+            epochs=_PROGRAM5.epochs,
+            batch_size=_PROGRAM5.batch_size,
+        )
     click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
@@ -95,30 +130,38 @@ def chapter6(backend: str | None) -> None:
 @main.command(name="verify")
 @click.option(
     "--sizes",
-    default="3,4,1",
+    default=",".join(map(str, _PROGRAM5.sizes)),
     callback=_parse_sizes,
     show_default=True,
     help="Layer sizes, comma-separated.",
 )
-@click.option("--seed", default=1, show_default=True, help="Seed of the book initialisation.")
-@click.option("--alpha", default=0.2, show_default=True, help="Learning rate.")
-@click.option("--epochs", default=60, show_default=True, help="Passes over the data.")
+@click.option(
+    "--seed", default=_PROGRAM5.seed, show_default=True, help="Seed of the book initialisation."
+)
+@click.option("--alpha", default=_PROGRAM5.alpha, show_default=True, help="Learning rate.")
+@click.option("--epochs", default=_PROGRAM5.epochs, show_default=True, help="Passes over the data.")
 @click.option(
     "--batch-size",
-    default="1",
+    default=_batch_size_text(_PROGRAM5.batch_size),
     callback=_parse_batch_size,
     show_default=True,
     help="1 = stochastic, N = mini-batch, 'full' = full batch.",
 )
 @click.option(
-    "--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True
+    "--dtype",
+    type=click.Choice(_default_first(tuple(FLOAT_DTYPES), _PROGRAM5.dtype)),
+    default=_PROGRAM5.dtype,
+    show_default=True,
 )
 @click.option(
-    "--activation", type=click.Choice(["relu", "linear"]), default="relu", show_default=True
+    "--activation",
+    type=click.Choice(_default_first(Activation.labels(), _PROGRAM5.activation.label)),
+    default=_PROGRAM5.activation.label,
+    show_default=True,
 )
 @click.option(
     "--data",
-    type=click.Choice(["auto", "linear", "nonlinear", "random"]),
+    type=click.Choice(["auto", *experiments.DATA_KINDS, "random"]),
     default="auto",
     show_default=True,
     help="auto: the nonlinear streetlights for 3-...-1 nets, random one-hot otherwise.",
@@ -201,6 +244,7 @@ plot_option = click.option(
 
 
 def seeds_option(default: int) -> Callable[[F], F]:
+    """``--seeds`` with an experiment's default count."""
     return click.option(
         "--seeds",
         "n_seeds",
@@ -212,7 +256,10 @@ def seeds_option(default: int) -> Callable[[F], F]:
 
 
 first_seed_option = click.option(
-    "--first-seed", default=0, show_default=True, help="Seeds run from this one upwards."
+    "--first-seed",
+    default=experiments.FIRST_SEED,
+    show_default=True,
+    help="Seeds run from this one upwards.",
 )
 threshold_option = click.option(
     "--threshold",
@@ -220,13 +267,17 @@ threshold_option = click.option(
     show_default=True,
     help="Converged / memorized means an error below this.",
 )
-data_option = click.option(
-    "--data",
-    type=click.Choice(["linear", "nonlinear"]),
-    default="linear",
-    show_default=True,
-    help="The six streetlights (linear) or the four nonlinear ones.",
-)
+
+
+def data_option(default: str) -> Callable[[F], F]:
+    """``--data`` with an experiment's default problem."""
+    return click.option(
+        "--data",
+        type=click.Choice(experiments.DATA_KINDS),
+        default=default,
+        show_default=True,
+        help="The six streetlights (linear) or the four nonlinear ones.",
+    )
 
 
 def _show(result: Any, plot_path: str | None) -> None:
@@ -240,18 +291,28 @@ def _show(result: Any, plot_path: str | None) -> None:
         click.echo(f"\nfigure written to {plot_path}")
 
 
+_PRESSURE = experiments.PRESSURE_DEFAULTS
+_LVN = experiments.LINEAR_VS_NONLINEAR_DEFAULTS
+_OVERFIT = experiments.OVERFIT_DEFAULTS
+_MODES = experiments.MODES_DEFAULTS
+
+
 @main.command()
-@data_option
+@data_option(_PRESSURE.data)
 @click.option(
     "--at",
-    type=click.Choice(["book", "start", "trained"]),
-    default="book",
+    type=click.Choice(experiments.PRESSURE_AT_CHOICES),
+    default=_PRESSURE.at,
     show_default=True,
     help="Predictions to evaluate the pressure at: halfway between the goals (the chapter's "
     "table), the starting weights, or the trained weights.",
 )
-@click.option("--alpha", default=0.1, show_default=True, help="Learning rate of the training.")
-@click.option("--epochs", default=40, show_default=True, help="Epochs of the training.")
+@click.option(
+    "--alpha", default=_PRESSURE.alpha, show_default=True, help="Learning rate of the training."
+)
+@click.option(
+    "--epochs", default=_PRESSURE.epochs, show_default=True, help="Epochs of the training."
+)
 @backend_option
 @_user_errors_as_click
 def pressure(data: str, at: str, alpha: float, epochs: int, backend: str | None) -> None:
@@ -261,11 +322,11 @@ def pressure(data: str, at: str, alpha: float, epochs: int, backend: str | None)
 
 
 @main.command(name="linear-vs-nonlinear")
-@seeds_option(10_000)
+@seeds_option(_LVN.n_seeds)
 @first_seed_option
-@click.option("--alpha", default=0.2, show_default=True, help="Learning rate.")
-@click.option("--epochs", default=60, show_default=True, help="Epochs per network.")
-@click.option("--hidden", default=4, show_default=True, help="Hidden layer size.")
+@click.option("--alpha", default=_LVN.alpha, show_default=True, help="Learning rate.")
+@click.option("--epochs", default=_LVN.epochs, show_default=True, help="Epochs per network.")
+@click.option("--hidden", default=_LVN.hidden, show_default=True, help="Hidden layer size.")
 @threshold_option
 @backend_option
 @plot_option
@@ -294,13 +355,16 @@ def linear_vs_nonlinear(
 
 
 @main.command()
-@seeds_option(10_000)
+@seeds_option(_OVERFIT.n_seeds)
 @first_seed_option
 @click.option(
-    "--train-rows", default=2, show_default=True, help="Train on this many first streetlights."
+    "--train-rows",
+    default=_OVERFIT.train_rows,
+    show_default=True,
+    help="Train on this many first streetlights.",
 )
-@click.option("--alpha", default=0.1, show_default=True, help="Learning rate.")
-@click.option("--epochs", default=100, show_default=True, help="Epochs per network.")
+@click.option("--alpha", default=_OVERFIT.alpha, show_default=True, help="Learning rate.")
+@click.option("--epochs", default=_OVERFIT.epochs, show_default=True, help="Epochs per network.")
 @threshold_option
 @backend_option
 @plot_option
@@ -329,19 +393,24 @@ def overfit(
 
 
 @main.command()
-@data_option
+@data_option(_MODES.data)
 @click.option(
     "--batch-sizes",
-    default="1,2,3,full",
+    default=",".join(_batch_size_text(size) for size in _MODES.batch_sizes),
     show_default=True,
     help="Comma-separated batch sizes; 1 = stochastic, 'full' = the whole dataset.",
 )
-@seeds_option(1000)
+@seeds_option(_MODES.n_seeds)
 @first_seed_option
 @click.option(
-    "--alpha", type=float, default=None, help="Learning rate (default: 0.1 linear, 0.2 nonlinear)."
+    "--alpha",
+    type=float,
+    default=None,
+    help="Learning rate (default: "
+    + ", ".join(f"{alpha:g} {data}" for data, alpha in _MODES.alphas.items())
+    + ").",
 )
-@click.option("--epochs", default=1000, show_default=True, help="Epochs per run.")
+@click.option("--epochs", default=_MODES.epochs, show_default=True, help="Epochs per run.")
 @threshold_option
 @backend_option
 @plot_option

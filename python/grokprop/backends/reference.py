@@ -130,3 +130,33 @@ class BookBackend(ReferenceBackend):
     @staticmethod
     def _sum_of_outers(A: FloatArray, D: FloatArray) -> FloatArray:
         return np.asarray(np.dot(A.T, D))
+
+
+def stacked_errors(
+    weights: list[FloatArray], X: FloatArray, Y: FloatArray, activation: Activation
+) -> FloatArray:
+    """``(n,)`` the error of each of ``n`` networks on the rows of ``X``.
+
+    ``weights`` is a sweep's per-layer ``(n, n_l, n_{l+1})`` stack; ``X`` and ``Y`` are
+    converted to its dtype (``Y`` to one row per row of ``X``). The error of a network
+    is summed over the rows in order, each row's error over the outputs in order, every
+    product summed in increasing index order (docs/design.md, "Evaluation order"),
+    vectorised across networks: the same bits as ``example_errors`` of
+    ``Network(weights=...).predict(X)`` summed row after row.
+    """
+    kernels = ReferenceBackend()
+    dtype = weights[0].dtype
+    rows = np.asarray(X, dtype=dtype)
+    targets = np.asarray(Y, dtype=dtype).reshape(rows.shape[0], -1)
+    n, last = weights[0].shape[0], len(weights) - 1
+    total = np.zeros(n, dtype=dtype)
+    for r in range(rows.shape[0]):
+        a = np.broadcast_to(rows[r], (n, rows.shape[1]))
+        for l, W in enumerate(weights):
+            # _rows_times with one row per network: network i's row times its own W[i]
+            z = np.zeros((n, W.shape[2]), dtype=dtype)
+            for k in range(W.shape[1]):
+                z += a[:, k : k + 1] * W[:, k, :]
+            a = kernels.activate(z, activation) if l < last else z
+        total += kernels.example_errors(a, np.broadcast_to(targets[r], a.shape))
+    return total
