@@ -112,7 +112,7 @@ def test_a_copy_of_a_network_is_independent() -> None:
     before = [w.copy() for w in net.weights]
     for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
         clone.fit(X, Y, alpha=0.05, epochs=3, backend=BACKEND)
-    same(net.weights, before)
+    same(list(net.weights), before)
 
 
 def test_history_and_step_trace_round_trip() -> None:
