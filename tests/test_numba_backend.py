@@ -278,9 +278,10 @@ def _kernel_calls(dtype: type) -> list[tuple]:
     deltas = REF.deltas(W, layers, Y, RELU)
     zero, one, relu = dt(0), dt(1), int(RELU)
     return [
-        (nbmod._train_kernel, tuple(W), X, Y, dt(0.2), 2, 2, relu, zero, one, np.zeros(2, dtype)),
+        (nbmod._train_kernel, tuple(W), X, Y, dt(0.2), 2, 2, relu, zero, one, np.zeros(2, dtype),
+         np.zeros(1, np.uint8)),
         (nbmod._train_two_layer, W[0].copy(), W[1].copy(), X, Y, dt(0.2), 2, relu, zero, one,
-         np.zeros(2, dtype)),
+         np.zeros(2, dtype), np.zeros(1, np.uint8)),
         (nbmod._forward_layer, X, W[0], relu, zero),
         (nbmod._activate_flat, X.ravel(), relu, zero),
         (nbmod._activate_deriv_flat, X.ravel(), relu, zero, one),

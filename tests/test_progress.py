@@ -30,9 +30,11 @@ def train_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     original = gp.Network._train
 
-    def counting(self: gp.Network, engine: Any, rows: Any, targets: Any, spec: Any) -> Any:
+    def counting(
+        self: gp.Network, engine: Any, rows: Any, targets: Any, spec: Any, *more: Any
+    ) -> Any:
         calls.append(spec.epochs)
-        return original(self, engine, rows, targets, spec)
+        return original(self, engine, rows, targets, spec, *more)
 
     monkeypatch.setattr(gp.Network, "_train", counting)
     return calls

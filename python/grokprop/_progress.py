@@ -47,22 +47,10 @@ def expected_fit_seconds(
     return backend.cost.fit_seconds(count_weights(sizes), rows, epochs, batch_size)
 
 
-def wanted(
-    progress: object,
-    backend: BackendInfo,
-    sizes: tuple[int, ...],
-    rows: int,
-    epochs: int,
-    batch_size: int,
-    runs: float = 1.0,
-) -> bool:
+def wanted(progress: object, seconds: float) -> bool:
     """Whether to show a bar: ``progress`` if it is a bool, else (``None``: auto) whether
-    ``runs`` such fits one after the other are expected to be long and stderr is a TTY.
-
-    Called on every fit, so the auto decision is kept to a few arithmetic operations.
-    """
+    a run expected to take ``seconds`` is long and stderr is a TTY."""
     if progress is None:
-        seconds = expected_fit_seconds(backend, sizes, rows, epochs, batch_size) * runs
         return seconds >= LONG_RUN_SECONDS and _stderr_is_tty()
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True, False or None (auto), got {progress!r}")

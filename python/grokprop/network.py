@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _persist, _progress
+from . import _interrupt, _persist, _progress
 from . import _validation as check
 from ._typing import FloatArray
 from ._weights import WeightBuffer, WeightMatrices, book_weights
@@ -326,19 +326,19 @@ class Network:
             self._weights.check_views(writeable=True, finite=False)
             rows, targets = self._detached(rows), self._detached(targets)
             saved = self._weights.snapshot()
+            info = backend_info(engine.name)
+            seconds = _progress.expected_fit_seconds(
+                info, self._sizes, len(rows), spec.epochs, spec.batch_size
+            )
             try:
-                if progress is False or not _progress.wanted(
-                    progress,
-                    backend_info(engine.name),
-                    self._sizes,
-                    len(rows),
-                    spec.epochs,
-                    spec.batch_size,
-                ):
-                    errors = self._train(engine, rows, targets, spec)
+                if progress is False or not _progress.wanted(progress, seconds):
+                    errors = self._train(engine, rows, targets, spec, seconds)
                 else:
+                    per_epoch = seconds / max(spec.epochs, 1)
                     errors = _progress.run_in_chunks(
-                        lambda n: self._train(engine, rows, targets, spec.with_epochs(n)),
+                        lambda n: self._train(
+                            engine, rows, targets, spec.with_epochs(n), n * per_epoch
+                        ),
                         spec.epochs,
                         desc=f"fit {list(self._sizes)}",
                     )
@@ -395,9 +395,21 @@ class Network:
         return rows, targets, spec
 
     def _train(
-        self, engine: Backend, rows: FloatArray, targets: FloatArray, spec: TrainSpec
+        self,
+        engine: Backend,
+        rows: FloatArray,
+        targets: FloatArray,
+        spec: TrainSpec,
+        seconds: float = 0.0,
     ) -> FloatArray:
-        return engine.train(self._weights.views, rows, targets, spec)
+        """``engine.train`` on this network's weights; a run expected to take ``seconds`` or
+        longer on a backend that polls a stop flag answers Ctrl-C (grokprop._interrupt)."""
+        if seconds < _interrupt.INLINE_SECONDS or not backend_info(engine.name).polls_stop:
+            return engine.train(self._weights.views, rows, targets, spec)
+        views = self._weights.views
+        return _interrupt.run(
+            lambda stop: engine.train(views, rows, targets, spec, stop), expected_seconds=seconds
+        )
 
 
 def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.floating]]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _progress
+from . import _interrupt, _progress
 from . import _validation as check
 from ._typing import FloatArray
 from ._weights import count_weights
@@ -168,15 +168,21 @@ def sweep(
     net_alphas = np.tile(alpha_values, len(seed_values))
     seeds32 = net_seeds.astype(np.uint32)
 
-    def run(networks: slice) -> SweepArrays:
-        return engine.sweep(rows, targets, seeds32[networks], net_alphas[networks], spec, n_threads)
-
     info = backend_info(engine.name)
     # parallel sweeps train networks side by side on every thread, others one after another
-    runs = len(seeds32) / (n_threads if info.parallel_sweep else 1)
-    if progress is False or not _progress.wanted(
-        progress, info, layer_sizes, len(rows), n_epochs, batch, runs
-    ):
+    per_network = _progress.expected_fit_seconds(info, layer_sizes, len(rows), n_epochs, batch) / (
+        n_threads if info.parallel_sweep else 1
+    )
+
+    def run(networks: slice) -> SweepArrays:
+        """Train ``networks``; a long run answers Ctrl-C (grokprop._interrupt)."""
+        chosen = (rows, targets, seeds32[networks], net_alphas[networks], spec, n_threads)
+        seconds = per_network * len(chosen[2])
+        if seconds < _interrupt.INLINE_SECONDS or not info.polls_stop:
+            return engine.sweep(*chosen)
+        return _interrupt.run(lambda stop: engine.sweep(*chosen, stop), expected_seconds=seconds)
+
+    if progress is False or not _progress.wanted(progress, per_network * len(seeds32)):
         out = run(slice(None))
     else:
         out = _progress.sweep_in_chunks(run, len(seeds32), desc=f"sweep {list(layer_sizes)}")

@@ -177,14 +177,18 @@ def _train_copy(
     clone = net.copy()
     # the BLAS flavour is not in the registry: it costs about what the reference costs
     info = backend_info(engine.name if engine.name in known_backends() else REFERENCE)
-    if _progress.wanted(progress, info, net.sizes, len(rows), spec.epochs, spec.batch_size):
+    seconds = _progress.expected_fit_seconds(
+        info, net.sizes, len(rows), spec.epochs, spec.batch_size
+    )
+    if _progress.wanted(progress, seconds):
+        per_epoch = seconds / max(spec.epochs, 1)
         errors = _progress.run_in_chunks(
-            lambda n: clone._train(engine, rows, targets, spec.with_epochs(n)),
+            lambda n: clone._train(engine, rows, targets, spec.with_epochs(n), n * per_epoch),
             spec.epochs,
             desc=f"verify {engine.name}",
         )
     else:
-        errors = clone._train(engine, rows, targets, spec)
+        errors = clone._train(engine, rows, targets, spec, seconds)
     return errors, list(clone.weights)
 
 

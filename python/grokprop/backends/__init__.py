@@ -80,6 +80,9 @@ class BackendInfo:
     """Under the bitwise contract: :func:`grokprop.verify` requires equality with the reference."""
     parallel_sweep: bool = False
     """Its ``sweep`` trains networks side by side on several threads."""
+    polls_stop: bool = False
+    """Its compiled ``train`` / ``sweep`` release the GIL and poll a stop flag, so a long run
+    is started in a worker thread and answers Ctrl-C (docs/design.md, "Interrupts")."""
     cost: CostModel = CostModel(1.5e-9)
     reference: bool = False
     """The NumPy reference every other backend is compared with (exactly one)."""
@@ -126,6 +129,7 @@ _BUILTIN = (
         requires="numba",
         install_hint="install it with: pip install 'grokprop[numba]'",
         parallel_sweep=True,
+        polls_stop=True,
         cost=CostModel(seconds_per_madd=1.5e-9),
     ),
     BackendInfo(
@@ -155,6 +159,7 @@ def register_backend(
     install_hint: str = "",
     bitwise: bool = True,
     parallel_sweep: bool = False,
+    polls_stop: bool = False,
     cost: CostModel | None = None,
     fastest: bool = False,
 ) -> BackendInfo:
@@ -178,6 +183,7 @@ def register_backend(
         install_hint=install_hint,
         bitwise=bitwise,
         parallel_sweep=parallel_sweep,
+        polls_stop=polls_stop,
         cost=cost or CostModel(1.5e-9),
     )
     with _load_lock:

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from .._interrupt import StopFlag
 from .._typing import FloatArray
 from .._weights import book_weights
 from ..specs import Activation, SweepSpec, TrainSpec
@@ -175,8 +176,21 @@ class Backend(Kernels):
         return StepArrays(layers, deltas, weight_deltas, errors)
 
     def train(
-        self, weights: Sequence[FloatArray], X: FloatArray, Y: FloatArray, spec: TrainSpec
+        self,
+        weights: Sequence[FloatArray],
+        X: FloatArray,
+        Y: FloatArray,
+        spec: TrainSpec,
+        stop: StopFlag | None = None,
     ) -> FloatArray:
+        """Run ``spec.epochs`` epochs of mini-batch descent, updating ``weights`` in place.
+
+        Returns the per-epoch errors. Stops after the first epoch whose error is not
+        finite, so the returned array is then shorter than ``spec.epochs``; the caller
+        restores the weights it saved. ``stop``: a one-byte flag another thread may set
+        to 1; the loop then returns early, the weights part-way (docs/design.md,
+        "Interrupts").
+        """
         # overflow is how divergence shows: the caller checks the result, and the user's
         # error state (np.errstate(all="raise")) must not change the outcome
         with np.errstate(all="ignore"):
@@ -185,6 +199,8 @@ class Backend(Kernels):
             for epoch in range(spec.epochs):
                 epoch_error = X.dtype.type(0)
                 for start in range(0, X.shape[0], batch):
+                    if stop is not None and stop[0]:
+                        return errors[:epoch]
                     trace = self.step(
                         weights,
                         X[start : start + batch],
@@ -206,8 +222,12 @@ class Backend(Kernels):
         alphas: NDArray[np.float64],
         spec: SweepSpec,
         threads: int,
+        stop: StopFlag | None = None,
     ) -> SweepArrays:
-        """One network after the other: the oracle the compiled lock-step sweeps equal."""
+        """Train network ``i`` from the book initialisation of ``seeds[i]`` with ``alphas[i]``,
+        exactly as :meth:`train` trains it alone (``threads``: a hint; results never depend
+        on it). Here one network after the other: the oracle the lock-step sweeps equal.
+        ``stop`` as for :meth:`train` (the results are then incomplete)."""
         n = len(seeds)
         final_errors = np.full(n, np.nan, dtype=X.dtype)
         is_diverged = np.zeros(n, dtype=bool)
@@ -219,7 +239,9 @@ class Backend(Kernels):
         )
         for i, (seed, alpha) in enumerate(zip(seeds, alphas)):
             weights = book_weights(spec.sizes, int(seed), X.dtype)
-            errors = self.train(weights, X, Y, spec.train_spec(alpha))
+            if stop is not None and stop[0]:
+                break
+            errors = self.train(weights, X, Y, spec.train_spec(alpha), stop)
             if len(errors):
                 final_errors[i] = errors[-1]
             is_diverged[i] = diverged(errors, weights)

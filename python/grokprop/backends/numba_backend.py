@@ -37,12 +37,15 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from .._interrupt import StopFlag, new_flag
 from .._typing import FloatArray
 from ..specs import Activation, SweepSpec, TrainSpec
 from ._numba_jit import activate_row, jit, jit_inline, scale_by_deriv_row
 from ._protocol import Backend, SweepArrays
 
 __all__ = ["NumbaBackend"]
+
+_NEVER = new_flag()  # the stop flag of a run nobody interrupts (never set)
 
 
 # --------------------------------------------------------------------------- row kernels
@@ -108,7 +111,7 @@ def _check_network(weights, X, Y):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _train_kernel(weights, X, Y, alpha, epochs, batch_size, activation, zero, one, errors):  # type: ignore[no-untyped-def]
+def _train_kernel(weights, X, Y, alpha, epochs, batch_size, activation, zero, one, errors, stop):  # type: ignore[no-untyped-def]
     """Fused mini-batch descent; fills ``errors`` (at least ``epochs`` long) and returns
     the number of epochs run.
 
@@ -116,7 +119,8 @@ def _train_kernel(weights, X, Y, alpha, epochs, batch_size, activation, zero, on
     allocated once, here: the activations ``a_0..a_L`` and deltas of the current
     row (layer ``l`` at ``off[l]:off[l + 1]`` of ``acts`` / ``dels``) and, for
     batches of more than one row, the weight-delta sums ``S[l]`` (at
-    ``woff[l]:woff[l + 1]`` of ``sums``, row-major like ``W[l]``).
+    ``woff[l]:woff[l + 1]`` of ``sums``, row-major like ``W[l]``). ``stop[0]`` set by
+    another thread ends the loop at the next row (docs/design.md, "Interrupts").
     """
     _check_network(weights, X, Y)
     n_layers = len(weights)
@@ -140,10 +144,12 @@ def _train_kernel(weights, X, Y, alpha, epochs, batch_size, activation, zero, on
     for epoch in range(epochs):
         epoch_error = zero
         for start in range(0, n_rows, batch_size):
-            stop = min(start + batch_size, n_rows)
+            end = min(start + batch_size, n_rows)
             if not stochastic:
                 sums[:] = zero
-            for r in range(start, stop):
+            for r in range(start, end):
+                if stop[0]:
+                    return epoch
                 for k in range(off[1]):
                     acts[k] = X[r, k]
                 for l in range(n_layers):
@@ -183,7 +189,7 @@ def _train_kernel(weights, X, Y, alpha, epochs, batch_size, activation, zero, on
                                 S[row + j] += ak * d[j]
             if not stochastic:
                 # W -= alpha * (S / m), the division first, as in the reference
-                count[0] = stop - start
+                count[0] = end - start
                 m = count[0]
                 for l in range(n_layers):
                     W = weights[l]
@@ -200,7 +206,7 @@ def _train_kernel(weights, X, Y, alpha, epochs, batch_size, activation, zero, on
 
 
 @jit
-def _train_two_layer(W0, W1, X, Y, alpha, epochs, activation, zero, one, errors):  # type: ignore[no-untyped-def]
+def _train_two_layer(W0, W1, X, Y, alpha, epochs, activation, zero, one, errors, stop):  # type: ignore[no-untyped-def]
     """Stochastic descent of a network with one hidden layer (the chapter's shape).
 
     The same order as :func:`_train_kernel` with ``batch_size == 1``, in fewer passes:
@@ -219,6 +225,8 @@ def _train_two_layer(W0, W1, X, Y, alpha, epochs, activation, zero, one, errors)
     for epoch in range(epochs):
         epoch_error = zero
         for r in range(n_rows):
+            if stop[0]:
+                return epoch
             if not h_ready:
                 for j in range(n_hidden):
                     h[j] = zero
@@ -409,9 +417,15 @@ class NumbaBackend(Backend):
 
     # -- the fused loops -----------------------------------------------------------------
     def train(
-        self, weights: Sequence[FloatArray], X: FloatArray, Y: FloatArray, spec: TrainSpec
+        self,
+        weights: Sequence[FloatArray],
+        X: FloatArray,
+        Y: FloatArray,
+        spec: TrainSpec,
+        stop: StopFlag | None = None,
     ) -> FloatArray:
         dt = X.dtype.type
+        flag = _NEVER if stop is None else stop
         epochs = spec.epochs
         errors = np.empty(epochs, dtype=X.dtype)  # the loops fill the epochs they run
         if len(weights) == 2 and spec.batch_size == 1:
@@ -426,6 +440,7 @@ class NumbaBackend(Backend):
                 dt(0),
                 dt(1),
                 errors,
+                flag,
             )
         else:
             done = _train_kernel(
@@ -439,6 +454,7 @@ class NumbaBackend(Backend):
                 dt(0),
                 dt(1),
                 errors,
+                flag,
             )
         return errors if done == epochs else errors[:done]
 
@@ -450,7 +466,8 @@ class NumbaBackend(Backend):
         alphas: NDArray[np.float64],
         spec: SweepSpec,
         threads: int,
+        stop: StopFlag | None = None,
     ) -> SweepArrays:
         from .numba_sweep import sweep  # imported (and compiled) on first use only
 
-        return sweep(X, Y, seeds, alphas, spec, threads)
+        return sweep(X, Y, seeds, alphas, spec, threads, _NEVER if stop is None else stop)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._interrupt import StopFlag
 from .._typing import FloatArray
 from ..specs import SweepSpec
 from ._numba_jit import activate_row, jit, jit_inline, scale_by_deriv_row
@@ -293,12 +294,14 @@ def _check_sweep(sizes, X, Y, seeds, alphas):  # type: ignore[no-untyped-def]
 @jit
 def _train_blocks(  # type: ignore[no-untyped-def]
     first, last, sizes, X, Y, seeds, alphas, epochs, batch_size, activation, zero, one,
-    final_errors, diverged, curves, weights,
+    final_errors, diverged, curves, weights, stop,
 ):  # fmt: skip
     """Train blocks [first, last): network i from RandomState(seeds[i]) with alphas[i].
 
     Fills final_errors, diverged and -- when they have a row per network -- curves
     (n, epochs) and weights (n, params). Lanes past the last network repeat it.
+    ``stop[0]`` set by another thread ends the loop before the next epoch of a block
+    (docs/design.md, "Interrupts"); the results are then incomplete.
     """
     _check_sweep(sizes, X, Y, seeds, alphas)
     n = seeds.shape[0]
@@ -343,15 +346,15 @@ def _train_blocks(  # type: ignore[no-untyped-def]
                 w[i, lane] = 2.0 * uniforms[i, lane] - 1.0
         running = used
         for epoch in range(epochs):
-            if running == 0:
+            if running == 0 or stop[0]:
                 break
             for lane in range(LANES):
                 error[lane] = zero
             for start in range(0, n_rows, batch_size):
-                stop = min(start + batch_size, n_rows)
+                end = min(start + batch_size, n_rows)
                 if not stochastic:
                     sums[:] = zero
-                for r in range(start, stop):
+                for r in range(start, end):
                     _forward_block(w, acts, X, r, sizes, woff, aoff, activation, zero)
                     _backward_block(
                         w,
@@ -371,7 +374,7 @@ def _train_blocks(  # type: ignore[no-untyped-def]
                     target = w if stochastic else sums
                     _outer_block(target, acts, dels, X, r, sizes, woff, aoff, alpha, stochastic, zero)  # fmt: skip
                 if not stochastic:
-                    count[0] = stop - start
+                    count[0] = end - start
                     m = count[0]
                     for i in range(params):
                         for lane in range(LANES):
@@ -413,6 +416,7 @@ def sweep(
     alphas: NDArray[np.float64],
     spec: SweepSpec,
     threads: int,
+    stop: StopFlag,
 ) -> SweepArrays:
     """:meth:`grokprop.backends.Backend.sweep` for the numba backend."""
     dtype = X.dtype
@@ -427,7 +431,7 @@ def sweep(
     args: tuple[Any, ...] = (
         layer_sizes, X, Y, seeds, np.ascontiguousarray(alphas, dtype), epochs,
         spec.batch_size, int(spec.activation), dtype.type(0), dtype.type(1),
-        final_errors, diverged, curve_rows, flat_weights,
+        final_errors, diverged, curve_rows, flat_weights, stop,
     )  # fmt: skip
     # contiguous ranges of blocks, one per thread (the kernel releases the GIL)
     n_blocks = -(-n // LANES)
