@@ -7,8 +7,6 @@ import ast
 import importlib
 import importlib.metadata
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,13 +25,6 @@ def test_version_is_single_sourced() -> None:
 def test_typing_files_are_installed() -> None:
     assert (PACKAGE_DIR / "py.typed").is_file()
     assert (PACKAGE_DIR / "_core.pyi").is_file()
-
-
-def test_import_leaves_the_command_line_unloaded() -> None:
-    # only the CLI needs click; numba's absence after import is tested with the backends
-    code = "import sys, grokprop; print(sorted({'click', 'grokprop.cli'} & set(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 # ------------------------------------------------------------------ _core.pyi vs _core

@@ -230,15 +230,6 @@ def test_no_writable_cache_directory_compiles_without_the_cache(
     assert not [p for p in site.rglob("*") if p.suffix in (".nbi", ".nbc")]
 
 
-def test_import_grokprop_does_not_import_numba() -> None:
-    code = "import sys, grokprop; assert 'numba' not in sys.modules, 'numba imported'"
-    env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}
-    run = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
-    )
-    assert run.returncode == 0, run.stderr
-
-
 def test_numba_modules_do_not_import_each_other() -> None:
     """The kernels' module does not import the sweep's at import time, nor the reverse."""
     code = (

@@ -110,11 +110,3 @@ def test_without_matplotlib_the_cli_prints_the_table_then_a_clear_error(tmp_path
     assert "Error: plotting needs matplotlib" in result.output
     assert "pip install 'grokprop[plot]'" in result.output
     assert "Traceback" not in result.output
-
-
-def test_importing_grokprop_does_not_import_matplotlib() -> None:
-    code = "import sys, grokprop, grokprop.plot; print('matplotlib' in sys.modules)"
-    import subprocess
-
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
