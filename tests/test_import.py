@@ -20,4 +20,6 @@ def test_import_and_backend_choice_load_nothing_heavy() -> None:
         f"print(sorted(set({sorted(HEAVY)!r}) & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", f"imported: {out.stdout.strip()} (see HEAVY for who needs them)"
+    assert out.stdout.strip() == "[]", (
+        f"imported: {out.stdout.strip()} (see HEAVY for who needs them)"
+    )
