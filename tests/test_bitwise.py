@@ -6,45 +6,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from strategies import Problem, problems
 
 import grokprop as gp
 from grokprop.backends import resolve
 
-
-@st.composite
-def problems(draw: st.DrawFn) -> dict:
-    hidden = draw(st.lists(st.integers(1, 64), min_size=1, max_size=3))
-    sizes = [draw(st.integers(1, 12)), *hidden, draw(st.integers(1, 6))]
-    rows = draw(st.integers(1, 10))
-    rng = np.random.RandomState(draw(st.integers(0, 2**31 - 1)))
-    return {
-        "sizes": sizes,
-        "dtype": draw(st.sampled_from(["float64", "float32"])),
-        "activation": draw(st.sampled_from(["relu", "linear"])),
-        "seed": draw(st.integers(0, 2**31 - 1)),
-        "X": rng.uniform(-1, 1, (rows, sizes[0])),
-        "y": rng.uniform(-1, 1, (rows, sizes[-1])),
-        "batch_size": draw(st.one_of(st.none(), st.integers(1, rows))),
-        "alpha": draw(st.sampled_from([0.001, 0.01, 0.03])),
-        "epochs": draw(st.integers(0, 3)),
-    }
+# moderate values: book-initialised weights, data in [-1, 1], small learning rates
+PROBLEMS = problems(inputs=12, hidden_layers=(1, 3), width=64, outputs=6, rows=10, epochs=3)
 
 
-def _fit(problem: dict, backend: str) -> tuple[np.ndarray | int, list[np.ndarray]]:
+def _fit(problem: Problem, backend: str) -> tuple[np.ndarray | int, list[np.ndarray]]:
     net = gp.Network(
-        problem["sizes"],
-        seed=problem["seed"],
-        activation=problem["activation"],
-        dtype=problem["dtype"],
+        problem.sizes,
+        seed=problem.seed,
+        activation=problem.activation,
+        dtype=problem.dtype,
     )
     try:
         history = net.fit(
-            problem["X"],
-            problem["y"],
-            alpha=problem["alpha"],
-            epochs=problem["epochs"],
-            batch_size=problem["batch_size"],
+            problem.X,
+            problem.y,
+            alpha=problem.alpha,
+            epochs=problem.epochs,
+            batch_size=problem.batch_size,
             backend=backend,
         )
     except gp.DivergenceError as exc:  # must then diverge identically everywhere
@@ -55,9 +39,9 @@ def _fit(problem: dict, backend: str) -> tuple[np.ndarray | int, list[np.ndarray
 
 
 @settings(max_examples=120, deadline=None)
-@given(problems())
+@given(PROBLEMS)
 def test_training_is_bitwise_equal_across_backends(
-    compiled_backends: tuple[str, ...], problem: dict
+    compiled_backends: tuple[str, ...], problem: Problem
 ) -> None:
     ref_errors, ref_weights = _fit(problem, "numpy")
     for name in compiled_backends:
@@ -70,26 +54,26 @@ def test_training_is_bitwise_equal_across_backends(
 
 
 @settings(max_examples=60, deadline=None)
-@given(problems())
+@given(PROBLEMS)
 def test_primitives_are_bitwise_equal_across_backends(
-    compiled_backends: tuple[str, ...], problem: dict
+    compiled_backends: tuple[str, ...], problem: Problem
 ) -> None:
-    net = gp.Network(problem["sizes"], seed=problem["seed"], dtype=problem["dtype"])
-    X, y = net._data(problem["X"], problem["y"])
-    act = gp.Activation.parse(problem["activation"])
+    net = gp.Network(problem.sizes, seed=problem.seed, dtype=problem.dtype)
+    X, y = net._data(problem.X, problem.y)
+    act = gp.Activation.parse(problem.activation)
     ref = resolve("numpy")
     ref_layers = ref.forward(net.weights, X, act)
     ref_deltas = ref.deltas(net.weights, ref_layers, y, act)
     ref_wd = ref.weight_deltas(ref_layers, ref_deltas)
     ref_step_weights = net.copy().weights
-    ref_step = ref.step(ref_step_weights, X, y, problem["alpha"], act)
+    ref_step = ref.step(ref_step_weights, X, y, problem.alpha, act)
     for name in compiled_backends:
         engine = resolve(name)
         assert engine.name == name
         layers = engine.forward(net.weights, X, act)
         deltas = engine.deltas(net.weights, layers, y, act)
         step_weights = net.copy().weights
-        step = engine.step(step_weights, X, y, problem["alpha"], act)
+        step = engine.step(step_weights, X, y, problem.alpha, act)
         got = [
             *zip(layers, ref_layers),
             *zip(deltas, ref_deltas),
@@ -107,8 +91,8 @@ def test_primitives_are_bitwise_equal_across_backends(
             assert a.dtype == b.dtype, name
             assert np.array_equal(a, b), name
         weights, ref_weights = net.copy().weights, net.copy().weights
-        engine.update(weights, ref_wd, problem["alpha"])
-        ref.update(ref_weights, ref_wd, problem["alpha"])
+        engine.update(weights, ref_wd, problem.alpha)
+        ref.update(ref_weights, ref_wd, problem.alpha)
         for w, r in zip(weights, ref_weights):
             assert np.array_equal(w, r), name
 

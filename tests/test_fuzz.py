@@ -16,91 +16,26 @@ property by default ("ci"); HYPOTHESIS_PROFILE=dev runs 50, =thorough 5000.
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from hypothesis import event, given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+from strategies import Problem, problems
 
 import grokprop as gp
 
-
-def _edges(dtype: str) -> list[float]:
-    info = np.finfo(dtype)
-    tiny, sub, big = float(info.tiny), float(info.smallest_subnormal), float(info.max)
-    values = [0.0, 1.0, 1e-3, tiny, sub, 3 * sub, tiny / 3, big, big / 2, np.sqrt(big) * 2]
-    values += [1e300, 1e-300, 1e150] if dtype == "float64" else [1e30, 1e-30, 1e19]
-    exact = [float(np.dtype(dtype).type(v)) for v in values]  # representable in the dtype
-    return [v for x in exact for v in (x, -x)]  # -0.0 included
-
-
-def _values(dtype: str) -> st.SearchStrategy[float]:
-    width = 32 if dtype == "float32" else 64
-    return st.one_of(
-        st.floats(-1, 1, width=width),
-        st.sampled_from(_edges(dtype)),
-        st.floats(allow_nan=False, allow_infinity=False, width=width),
-    )
-
-
-@dataclass(frozen=True)
-class Problem:
-    sizes: list[int]
-    dtype: str
-    activation: str
-    weights: list[np.ndarray] | None
-    seed: int
-    X: np.ndarray
-    y: np.ndarray
-    alpha: float
-    epochs: int
-    batch_size: int | None
-
-    def network(self) -> gp.Network:
-        if self.weights is None:
-            return gp.Network(
-                self.sizes, seed=self.seed, activation=self.activation, dtype=self.dtype
-            )
-        return gp.Network(weights=self.weights, activation=self.activation, dtype=self.dtype)
-
-
-@st.composite
-def problems(draw: st.DrawFn) -> Problem:
-    dtype = draw(st.sampled_from(["float64", "float32"]))
-    sizes = [
-        draw(st.integers(1, 5)),
-        *draw(st.lists(st.integers(1, 6), max_size=2)),
-        draw(st.integers(1, 3)),
-    ]
-    rows = draw(st.integers(1, 6))
-    values = _values(dtype)
-
-    def matrix(shape: tuple[int, int]) -> np.ndarray:
-        return draw(hnp.arrays(dtype, shape, elements=values))
-
-    explicit = draw(st.booleans())
-    weights = [matrix(s) for s in itertools.pairwise(sizes)] if explicit else None
-    alpha = draw(
-        st.one_of(
-            st.sampled_from([1e-3, 0.01, 0.1, 0.5, 1.0, 4.0]),
-            st.floats(min_value=5e-324, max_value=1e308),
-        )
-    )
-    return Problem(
-        sizes=sizes,
-        dtype=dtype,
-        activation=draw(st.sampled_from(["relu", "linear"])),
-        weights=weights,
-        seed=draw(st.integers(0, 2**32 - 1)),
-        X=matrix((rows, sizes[0])),
-        y=matrix((rows, sizes[-1])),
-        alpha=alpha,
-        epochs=draw(st.integers(0, 4)),
-        batch_size=draw(st.one_of(st.none(), st.integers(1, rows))),
-    )
+# the whole finite range: data and explicit weights from the edges of the dtype, alphas
+# from the smallest subnormal to 1e308
+PROBLEMS = problems(
+    width=6,
+    data="finite",
+    explicit_weights=True,
+    alphas=st.one_of(
+        st.sampled_from([1e-3, 0.01, 0.1, 0.5, 1.0, 4.0]),
+        st.floats(min_value=5e-324, max_value=1e308),
+    ),
+)
 
 
 def _fit_outcome(problem: Problem, backend: str) -> tuple[Any, ...]:
@@ -127,12 +62,12 @@ def _same(a: object, b: object) -> bool:
     if isinstance(a, (np.ndarray, np.generic)) or isinstance(b, (np.ndarray, np.generic)):
         a, b = np.asarray(a), np.asarray(b)
         return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-    if isinstance(a, list) and isinstance(b, list):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a == b
 
 
-@given(problems())
+@given(PROBLEMS)
 def test_fit_outcome_is_identical_on_every_backend(
     compiled_backends: tuple[str, ...], problem: Problem
 ) -> None:
@@ -164,7 +99,7 @@ def _step_outcome(problem: Problem, backend: str) -> tuple[Any, ...]:
     return (*outcome, net.weights)
 
 
-@given(problems())
+@given(PROBLEMS)
 def test_step_outcome_is_identical_on_every_backend(
     compiled_backends: tuple[str, ...], problem: Problem
 ) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import Problem, problems
 
 import grokprop as gp
 from grokprop.backends import BACKEND_NAMES
@@ -24,44 +25,24 @@ COMPILED = [
 X_NL, Y_NL = gp.datasets.streetlights("nonlinear")
 
 
-@st.composite
-def sweeps(draw: st.DrawFn) -> dict:
-    hidden = draw(st.lists(st.integers(1, 9), min_size=0, max_size=2))
-    sizes = [draw(st.integers(1, 5)), *hidden, draw(st.integers(1, 3))]
-    rows = draw(st.integers(1, 6))
-    rng = np.random.RandomState(draw(st.integers(0, 2**31 - 1)))
-    if draw(st.booleans()):  # 0/1 data like the streetlights: exact zeros, signed-zero products
-        X, y = rng.randint(0, 2, (rows, sizes[0])), rng.randint(0, 2, (rows, sizes[-1]))
-    else:
-        X, y = rng.uniform(-1, 1, (rows, sizes[0])), rng.uniform(-1, 1, (rows, sizes[-1]))
-    return {
-        "sizes": sizes,
-        "X": X,
-        "y": y,
-        "seeds": draw(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=4)),
-        # the large rates make some networks diverge next to ones that do not
-        "alphas": draw(st.lists(st.sampled_from([0.003, 0.05, 0.3, 4.0]), min_size=1, max_size=3)),
-        "epochs": draw(st.integers(0, 6)),
-        "activation": draw(st.sampled_from(["relu", "linear"])),
-        "batch_size": draw(st.one_of(st.none(), st.integers(1, rows))),
-        "dtype": draw(st.sampled_from(["float64", "float32"])),
-    }
+# the large rates make some networks diverge next to ones that do not
+SWEEPS = problems(
+    data="unit-or-binary", epochs=6, sweep_size=4, alphas=st.sampled_from([0.003, 0.05, 0.3, 4.0])
+)
 
 
 def _fit_alone(
-    problem: dict, seed: int, alpha: float
+    problem: Problem, seed: int, alpha: float
 ) -> tuple[np.ndarray, list[np.ndarray]] | None:
     """The reference: this one network trained by ``Network.fit``; ``None`` if it diverges."""
-    net = gp.Network(
-        problem["sizes"], seed=seed, activation=problem["activation"], dtype=problem["dtype"]
-    )
+    net = gp.Network(problem.sizes, seed=seed, activation=problem.activation, dtype=problem.dtype)
     try:
         history = net.fit(
-            problem["X"],
-            problem["y"],
+            problem.X,
+            problem.y,
             alpha=alpha,
-            epochs=problem["epochs"],
-            batch_size=problem["batch_size"],
+            epochs=problem.epochs,
+            batch_size=problem.batch_size,
             backend="numpy",
         )
     except gp.DivergenceError:
@@ -69,16 +50,20 @@ def _fit_alone(
     return history.errors, net.weights
 
 
-def _sweep(problem: dict, backend: str, **kwargs: object) -> gp.SweepResult:
-    args = {k: v for k, v in problem.items() if k not in ("sizes", "X", "y")}
+def _sweep(problem: Problem, backend: str, **kwargs: object) -> gp.SweepResult:
     return gp.sweep(
-        problem["sizes"],
-        problem["X"],
-        problem["y"],
+        problem.sizes,
+        problem.X,
+        problem.y,
+        seeds=problem.seeds,
+        alphas=problem.alphas,
+        epochs=problem.epochs,
+        activation=problem.activation,
+        batch_size=problem.batch_size,
+        dtype=problem.dtype,
         backend=backend,
         curves=True,
         weights=True,
-        **args,
         **kwargs,
     )
 
@@ -98,14 +83,14 @@ def _assert_same_result(a: gp.SweepResult, b: gp.SweepResult) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(sweeps())
-def test_reference_sweep_equals_fit_network_by_network(problem: dict) -> None:
+@given(SWEEPS)
+def test_reference_sweep_equals_fit_network_by_network(problem: Problem) -> None:
     result = _sweep(problem, "numpy")
-    n_alphas = len(problem["alphas"])
-    assert len(result) == len(problem["seeds"]) * n_alphas
+    n_alphas = len(problem.alphas)
+    assert len(result) == len(problem.seeds) * n_alphas
     assert result.curves is not None and result.weights is not None
     for i in range(len(result)):
-        seed, alpha = problem["seeds"][i // n_alphas], problem["alphas"][i % n_alphas]
+        seed, alpha = problem.seeds[i // n_alphas], problem.alphas[i % n_alphas]
         assert result.seeds[i] == seed and result.alphas[i] == alpha  # seeds outer, alphas inner
         alone = _fit_alone(problem, seed, alpha)
         assert result.diverged[i] == (alone is None)
@@ -113,7 +98,7 @@ def test_reference_sweep_equals_fit_network_by_network(problem: dict) -> None:
             continue
         errors, weights = alone
         assert np.array_equal(result.curves[i], errors)
-        if problem["epochs"]:
+        if problem.epochs:
             assert result.final_errors[i] == errors[-1]
         else:
             assert np.isnan(result.final_errors[i])
@@ -123,9 +108,9 @@ def test_reference_sweep_equals_fit_network_by_network(problem: dict) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(sweeps(), st.integers(1, 3))
+@given(SWEEPS, st.integers(1, 3))
 def test_compiled_sweeps_equal_the_reference_sweep(
-    compiled_backends: tuple[str, ...], problem: dict, threads: int
+    compiled_backends: tuple[str, ...], problem: Problem, threads: int
 ) -> None:
     expected = _sweep(problem, "numpy")
     for name in compiled_backends:
