@@ -67,6 +67,17 @@ class Problem:
             )
         return gp.Network(weights=self.weights, activation=self.activation, dtype=self.dtype)
 
+    def fit(self, net: gp.Network, backend: str) -> gp.History:
+        """``net.fit`` on this problem's data and settings (raises as fit raises)."""
+        return net.fit(
+            self.X,
+            self.y,
+            alpha=self.alpha,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            backend=backend,
+        )
+
 
 @st.composite
 def problems(

@@ -16,21 +16,9 @@ PROBLEMS = problems(inputs=12, hidden_layers=(1, 3), width=64, outputs=6, rows=1
 
 
 def _fit(problem: Problem, backend: str) -> tuple[np.ndarray | int, list[np.ndarray]]:
-    net = gp.Network(
-        problem.sizes,
-        seed=problem.seed,
-        activation=problem.activation,
-        dtype=problem.dtype,
-    )
+    net = problem.network()
     try:
-        history = net.fit(
-            problem.X,
-            problem.y,
-            alpha=problem.alpha,
-            epochs=problem.epochs,
-            batch_size=problem.batch_size,
-            backend=backend,
-        )
+        history = problem.fit(net, backend)
     except gp.DivergenceError as exc:  # must then diverge identically everywhere
         return exc.epoch, net.weights
     assert history.backend == backend  # no silent fallback to another backend

@@ -41,14 +41,7 @@ PROBLEMS = problems(
 def _fit_outcome(problem: Problem, backend: str) -> tuple[Any, ...]:
     net = problem.network()
     try:
-        history = net.fit(
-            problem.X,
-            problem.y,
-            alpha=problem.alpha,
-            epochs=problem.epochs,
-            batch_size=problem.batch_size,
-            backend=backend,
-        )
+        history = problem.fit(net, backend)
         assert history.backend == backend and history.errors.dtype == net.dtype
         outcome: tuple[Any, ...] = ("trained", history.errors)
     except gp.DivergenceError as exc:
