@@ -13,8 +13,8 @@ namespace grokprop::bindings {
 
 namespace py = pybind11;
 
-/// forward, relu, relu_deriv, example_errors, deltas, weight_deltas, update.
-void register_primitives(py::module_& m);
+/// The eight per-layer kernels (layer_forward, activate, ..., update_layer) and step.
+void register_kernels(py::module_& m);
 
 /// train: the fused loop.
 void register_train(py::module_& m);
