@@ -21,7 +21,7 @@ namespace {
 /// A new C-contiguous array of the same shape as `like`.
 template <class T>
 py::array_t<T> new_like(const py::array& like) {
-    return py::array_t<T>(std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));
+    return new_array<T>(static_cast<int>(like.ndim()), like.shape());
 }
 
 /// Checks an elementwise argument (any shape, may be empty).
@@ -84,7 +84,7 @@ py::array example_errors(const py::array& output, const py::array& Y) {
     const Outputs args(output, Y);
     return dispatch(args.dtypes.type(), [&](auto zero) -> py::array {
         using T = decltype(zero);
-        py::array_t<T> err(static_cast<py::ssize_t>(args.out.rows));
+        py::array_t<T> err = new_vector<T>(args.out.rows);
         squared_errors_rows(args.out.data<T>(), args.y.data<T>(), args.out.rows, args.out.cols,
                             err.mutable_data());
         return std::move(err);
@@ -171,7 +171,7 @@ py::tuple step_as(const std::vector<Matrix>& w, const Matrix& x, const Matrix& y
         layers.append(a[l]);
     }
     const std::size_t n_y = w.back().cols;
-    py::array_t<T> errors(static_cast<py::ssize_t>(m));
+    py::array_t<T> errors = new_vector<T>(m);
     d[n_layers - 1] = new_matrix<T>(m, n_y);
     T* out_delta = d[n_layers - 1].mutable_data();
     T* error = errors.mutable_data();
