@@ -813,7 +813,7 @@ def test_cpp_backend_equals_reference_bit_for_bit(dtype: str, activation: Activa
     z.flat[:3] = [np.nan, -0.0, -np.inf]
     z3 = z.reshape(3, 3, -1)
     for act in Activation:
-        for values in (z, z3, z[:0]):
+        for values in (z, z3, z[:0], z[1, 1, ...]):  # 2-D, 3-D, empty, 0-D
             assert np.array_equal(ref.activate(values, act), cpp.activate(values, act), True)
             assert np.array_equal(ref.activate_deriv(values, act), cpp.activate_deriv(values, act))
             assert cpp.activate(values, act).shape == values.shape
