@@ -26,7 +26,7 @@ namespace {
 template <class T>
 py::array_t<T> error_history(std::size_t epochs) {
     try {
-        return py::array_t<T>(static_cast<py::ssize_t>(epochs));
+        return new_vector<T>(epochs);
     } catch (py::error_already_set& exc) {
         if (!exc.matches(PyExc_MemoryError) && !exc.matches(PyExc_ValueError)) {
             throw;
