@@ -47,23 +47,28 @@ py::array layer_forward(const py::array& A, const py::array& W, ActivationArg ac
     });
 }
 
-py::array activate(const py::array& z, ActivationArg activation) {
-    return dispatch(require_elementwise(z, {"z"}), [&](auto zero) -> py::array {
+/// out = kernel(in) elementwise into a new array of in's shape; kernel(in, n, out) is generic
+/// in the float type.
+template <class Kernel>
+py::array elementwise(const py::array& in, ArgName name, Kernel&& kernel) {
+    return dispatch(require_elementwise(in, name), [&](auto zero) -> py::array {
         using T = decltype(zero);
-        py::array_t<T> out = new_like<T>(z);
-        activate_all(activation.value, static_cast<const T*>(z.data()),
-                     static_cast<std::size_t>(z.size()), out.mutable_data());
+        py::array_t<T> out = new_like<T>(in);
+        kernel(static_cast<const T*>(in.data()), static_cast<std::size_t>(in.size()),
+               out.mutable_data());
         return std::move(out);
     });
 }
 
+py::array activate(const py::array& z, ActivationArg activation) {
+    return elementwise(z, {"z"}, [&](const auto* in, std::size_t n, auto* out) {
+        activate_all(activation.value, in, n, out);
+    });
+}
+
 py::array activate_deriv(const py::array& out, ActivationArg activation) {
-    return dispatch(require_elementwise(out, {"out"}), [&](auto zero) -> py::array {
-        using T = decltype(zero);
-        py::array_t<T> result = new_like<T>(out);
-        activate_deriv_all(activation.value, static_cast<const T*>(out.data()),
-                           static_cast<std::size_t>(out.size()), result.mutable_data());
-        return std::move(result);
+    return elementwise(out, {"out"}, [&](const auto* in, std::size_t n, auto* result) {
+        activate_deriv_all(activation.value, in, n, result);
     });
 }
 
