@@ -158,15 +158,6 @@ void require_shape(const Matrix& matrix, std::size_t rows, std::size_t cols,
     }
 }
 
-void require_count(const std::vector<Matrix>& sequence, const char* name, std::size_t count,
-                   const char* expected) {
-    if (sequence.size() != count) {
-        throw py::value_error(std::string(name) + " must hold " + std::to_string(count) +
-                              " arrays " + expected + ", got " +
-                              std::to_string(sequence.size()));
-    }
-}
-
 void require_separate(const Matrix& written, const Matrix& other) {
     // Both are C-contiguous, so each occupies exactly [data, data + nbytes).
     const auto begin = reinterpret_cast<std::uintptr_t>(written.array.data());

@@ -86,10 +86,6 @@ void require_network(const std::vector<Matrix>& weights);
 void require_shape(const Matrix& matrix, std::size_t rows, std::size_t cols,
                    const char* expected);
 
-/// `sequence` (a list argument) must hold `count` arrays; `expected` explains why.
-void require_count(const std::vector<Matrix>& sequence, const char* name, std::size_t count,
-                   const char* expected);
-
 /// The arrays must not share memory (weights are written while the others are read).
 void require_separate(const Matrix& written, const Matrix& other);
 
