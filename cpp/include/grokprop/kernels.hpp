@@ -143,7 +143,7 @@ inline void accumulate_outer(const T* GROKPROP_RESTRICT a, const T* GROKPROP_RES
 }
 
 // ---------------------------------------------------------------------------------------
-// Whole arrays (the backend primitives); m rows, each computed as above.
+// Whole arrays (the backend kernels of _core); m rows, each computed as above.
 
 /// out[i] = act(in[i]); in and out may be the same array.
 template <class T>
