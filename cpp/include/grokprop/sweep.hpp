@@ -461,15 +461,49 @@ private:
         }
     }
 
+    /// z_j = act(sum), lane by lane. The activation is chosen here, where the old code chose
+    /// between relu and a copy; the lambda only forwards the pointers (by value: the loop
+    /// sees restrict pointers, not references into a closure).
     static void store_layer_output(const T* GROKPROP_RESTRICT sum, Activation activation,
                                    T* GROKPROP_RESTRICT z_j) noexcept {
-        z_j = aligned(z_j);
-        with_activation(activation, [&](auto act) {
+        with_activation(activation, [sum, z_j](auto act) {
+            store_activated<decltype(act)>(sum, aligned(z_j));
+        });
+    }
+
+    template <class Act>
+    static GROKPROP_INLINE void store_activated(const T* GROKPROP_RESTRICT sum,
+                                                T* GROKPROP_RESTRICT z_j) noexcept {
+        GROKPROP_LANES
+        for (std::size_t lane = 0; lane < L; ++lane) {
+            z_j[lane] = Act::apply(sum[lane]);
+        }
+    }
+
+    /// d_k = sum * act'(a_k), lane by lane (a copy for an identity activation).
+    template <class Act>
+    static GROKPROP_INLINE void store_delta(const T* GROKPROP_RESTRICT sum,
+                                            const T* GROKPROP_RESTRICT a_k,
+                                            T* GROKPROP_RESTRICT d_k) noexcept {
+        if constexpr (Act::identity) {
             GROKPROP_LANES
             for (std::size_t lane = 0; lane < L; ++lane) {
-                z_j[lane] = decltype(act)::apply(sum[lane]);
+                d_k[lane] = sum[lane];
             }
-        });
+        } else {
+            // the factor first, then an unconditional multiply: written as
+            // sum * (a > 0 ? 1 : 0), GCC makes the multiply conditional, and with
+            // -ftrapping-math (the default) it will not vectorise that
+            alignas(lane_bytes) T factor[L];
+            GROKPROP_LANES
+            for (std::size_t lane = 0; lane < L; ++lane) {
+                factor[lane] = Act::factor(a_k[lane]);
+            }
+            GROKPROP_LANES
+            for (std::size_t lane = 0; lane < L; ++lane) {
+                d_k[lane] = sum[lane] * factor[lane];
+            }
+        }
     }
 
     /// Output delta d = out - y, and the example's error diff_0^2 + diff_1^2 + ... added
@@ -535,27 +569,9 @@ private:
                     }
                 }
                 T* GROKPROP_RESTRICT d_k = aligned(d + k * L);
-                with_activation(task_.activation, [&](auto act) {
-                    using Act = decltype(act);
-                    if constexpr (Act::identity) {
-                        GROKPROP_LANES
-                        for (std::size_t lane = 0; lane < L; ++lane) {
-                            d_k[lane] = sum[lane];
-                        }
-                    } else {
-                        // the factor first, then an unconditional multiply: written as
-                        // sum * (a > 0 ? 1 : 0), GCC makes the multiply conditional, and with
-                        // -ftrapping-math (the default) it will not vectorise that
-                        alignas(lane_bytes) T factor[L];
-                        GROKPROP_LANES
-                        for (std::size_t lane = 0; lane < L; ++lane) {
-                            factor[lane] = Act::factor(a_k[lane]);
-                        }
-                        GROKPROP_LANES
-                        for (std::size_t lane = 0; lane < L; ++lane) {
-                            d_k[lane] = sum[lane] * factor[lane];
-                        }
-                    }
+                const T* sum_k = sum;
+                with_activation(task_.activation, [sum_k, a_k, d_k](auto act) {
+                    store_delta<decltype(act)>(sum_k, a_k, d_k);
                 });
             }
         }
