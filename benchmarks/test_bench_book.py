@@ -25,6 +25,7 @@ import pytest
 
 from grokprop import _core
 from grokprop.backends import BACKEND_NAMES, resolve
+from grokprop.specs import Activation, TrainSpec
 
 GROUP = "W1 book network"
 BOOK_ERRORS = [  # the book's printout, every 10th epoch (SPEC §4)
@@ -76,9 +77,10 @@ def _float_problem(w: Any) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
 def test_w1_raw_core_train(benchmark: Any, workloads: Callable[[str], Any]) -> None:
     w = workloads("W1")
     weights, X, y = _float_problem(w)
-    errors = _core.train(weights, X, y, w.alpha, w.epochs, 1, True)
+    spec = TrainSpec(w.alpha, w.epochs, 1, Activation.RELU)
+    errors = _core.train(weights, X, y, spec)
     assert np.array_equal(errors, w.reference()[0])
-    benchmark(_core.train, weights, X, y, w.alpha, w.epochs, 1, True)
+    benchmark(_core.train, weights, X, y, spec)
 
 
 @pytest.mark.benchmark(group=GROUP)

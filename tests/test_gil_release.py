@@ -1,7 +1,7 @@
 """Fits in two Python threads at once give exactly the results of fits one after the other.
 
-The compiled loops run without the GIL (SPEC §5) and share nothing but the read-only data;
-each network's weights and workspace are its own.
+The compiled loops run without the GIL (docs/design.md, "The C++ core") and share nothing
+but the read-only data; each network's weights and workspace are its own.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 
 import grokprop as gp
 from grokprop.backends import resolve
+from grokprop.specs import Activation, TrainSpec
 
 
 @pytest.mark.parametrize("batch_size", [1, 10])
@@ -68,7 +69,8 @@ def test_the_training_loop_releases_the_gil(backend: str) -> None:
     X, y = gp.datasets.random_onehot(2000, 256, 10, seed=0)
     rng = np.random.RandomState(0)
     weights = [0.1 * rng.random_sample(s) - 0.05 for s in [(256, 256), (256, 10)]]
-    engine.train([w.copy() for w in weights], X[:10], y[:10], 0.001, 1, 1, True)  # compile
+    # compile (numba) with a one-epoch run first
+    engine.train([w.copy() for w in weights], X[:10], y[:10], TrainSpec(0.001, 1, 1))
     started, done = threading.Event(), threading.Event()
     ticks: list[float] = []
 
@@ -85,7 +87,7 @@ def test_the_training_loop_releases_the_gil(backend: str) -> None:
     started.wait()
     try:
         begin = time.perf_counter()
-        engine.train(weights, X, y, 0.001, 12, 1, True)
+        engine.train(weights, X, y, TrainSpec(0.001, 12, 1, Activation.RELU))
         end = time.perf_counter()
     finally:
         done.set()

@@ -12,12 +12,14 @@ import gc
 import os
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import grokprop as gp
 from grokprop import _core
+from grokprop.specs import Activation, TrainSpec
 
 CALLS = 10_000
 BOUND = 2**20  # bytes
@@ -88,17 +90,30 @@ def test_failing_calls_do_not_leak(backend: str) -> None:
 
 
 def test_core_errors_do_not_leak() -> None:
-    # C++ exceptions translated to Python ones, after arrays were taken and checked
+    # C++ exceptions translated to Python ones, after arrays were taken and checked, and
+    # errors raised while a spec is read (before the function runs)
     weights = [np.ones((3, 4)), np.ones((4, 1))]
     bad = X.copy()
     bad[-1, -1] = np.nan
-    count = [0]
+    spec = TrainSpec(0.1, 5, 1, Activation.RELU)
+    bad_spec = SimpleNamespace(alpha=0.1, epochs=5, batch_size=1, activation=7)
+    count = [0, 0]
 
     def fail() -> None:
         try:
-            _core.train(weights, bad, Y, 0.1, 5, 1, True)
+            _core.train(weights, bad, Y, spec)
         except ValueError:
             count[0] += 1
+        try:
+            _core.train(weights, X, Y, bad_spec)
+        except ValueError:
+            count[1] += 1
 
     assert _growth(fail) < BOUND
-    assert count[0] == CALLS * 11 // 10
+    assert count == [CALLS * 11 // 10] * 2
+
+
+def test_core_step_does_not_leak() -> None:
+    # the fused step: seven new arrays per call, returned in three lists and a tuple
+    weights = [np.ones((3, 4)), np.ones((4, 1))]
+    assert _growth(lambda: _core.step(weights, X, Y, 1e-9, Activation.RELU)) < BOUND

@@ -4,8 +4,9 @@ grokprop._core compiles its training loop once per instruction set and picks the
 CPU runs (``GROKPROP_SIMD`` overrides). Every copy must give the reference's bits: each test
 here forces each available copy in turn. The shapes are chosen so that every block width of
 the kernels runs (column and row tails), on both the small-network loop (hidden <= 8) and the
-general stochastic and mini-batch loops. The lock-step seed sweep (gp.sweep) has its copies
-too: each one equals the reference sweep.
+general stochastic and mini-batch loops, with every activation. The lock-step seed sweep
+has its copies too: each one equals the reference sweep (the backends' ``sweep``, which
+``gp.sweep`` calls).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import pytest
 
 import grokprop as gp
 from grokprop import _core
+from grokprop.backends.cpp import CppBackend
 from grokprop.backends.reference import ReferenceBackend
+from grokprop.specs import Activation, SweepSpec, TrainSpec
 
 LEVELS = _core.simd_levels()
 
@@ -84,21 +87,22 @@ def test_an_x86_64_build_offers_what_the_cpu_supports() -> None:
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.parametrize("activation", list(Activation), ids=str)
 @pytest.mark.parametrize("batch_size", [1, 3, None])
 @pytest.mark.parametrize(("sizes", "rows"), SHAPES)
 def test_every_instruction_set_equals_the_reference(
-    sizes: list[int], rows: int, batch_size: int | None, relu: bool, dtype: str
+    sizes: list[int], rows: int, batch_size: int | None, activation: Activation, dtype: str
 ) -> None:
     batch = rows if batch_size is None else min(batch_size, rows)
     weights, X, Y = _problem(sizes, rows, dtype)
+    spec = TrainSpec(0.01, 3, batch, activation, np.dtype(dtype))
     ref_weights = [w.copy() for w in weights]
-    ref_errors = ReferenceBackend().train(ref_weights, X, Y, 0.01, 3, batch, relu)
+    ref_errors = ReferenceBackend().train(ref_weights, X, Y, spec)
     for level in LEVELS:
         _core.set_simd(level)
         assert _core.get_simd() == level
         ws = [w.copy() for w in weights]
-        errors = _core.train(ws, X, Y, 0.01, 3, batch, relu)
+        errors = _core.train(ws, X, Y, spec)
         assert errors.dtype == ref_errors.dtype
         assert np.array_equal(errors, ref_errors), level
         for w, ref in zip(ws, ref_weights):
@@ -112,14 +116,15 @@ def test_every_instruction_set_diverges_like_the_reference(
 ) -> None:
     weights, X, Y = _problem(sizes, 4, "float64", seed=1)
     X *= 1e80  # the first products overflow
+    spec = TrainSpec(0.5, 5, batch_size, Activation.RELU)
     ref_weights = [w.copy() for w in weights]
     with np.errstate(all="ignore"):
-        ref_errors = ReferenceBackend().train(ref_weights, X, Y, 0.5, 5, batch_size, True)
+        ref_errors = ReferenceBackend().train(ref_weights, X, Y, spec)
     assert len(ref_errors) < 5  # it did diverge
     for level in LEVELS:
         _core.set_simd(level)
         ws = [w.copy() for w in weights]
-        errors = _core.train(ws, X, Y, 0.5, 5, batch_size, True)
+        errors = _core.train(ws, X, Y, spec)
         assert np.array_equal(errors, ref_errors, equal_nan=True), level
         for w, ref in zip(ws, ref_weights):
             assert np.array_equal(w, ref, equal_nan=True), level
@@ -134,34 +139,36 @@ SWEEP_SEEDS = list(range(12))
 SWEEP_ALPHAS = [0.01, 0.2, 1e30]
 
 
-def _sweep_data(kind: str, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _sweep_data(kind: str, sizes: list[int], dtype: str) -> tuple[np.ndarray, np.ndarray]:
     if kind == "random":
         rng = np.random.RandomState(2)
-        return rng.uniform(-2, 2, (5, sizes[0])), rng.uniform(-2, 2, (5, sizes[-1]))
-    return gp.datasets.streetlights(kind)  # type: ignore[arg-type]
+        X, y = rng.uniform(-2, 2, (5, sizes[0])), rng.uniform(-2, 2, (5, sizes[-1]))
+    else:
+        X, y = gp.datasets.streetlights(kind)  # type: ignore[arg-type]
+    return X.astype(dtype), y.astype(dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("activation", ["relu", "linear"])
+@pytest.mark.parametrize("activation", list(Activation), ids=str)
 @pytest.mark.parametrize("batch_size", [1, 2])
 @pytest.mark.parametrize(("sizes", "kind"), SWEEP_SHAPES, ids=["3-4-1", "3-1", "4-6-5-3"])
 def test_every_instruction_set_sweeps_like_the_reference(
-    sizes: list[int], kind: str, batch_size: int, activation: str, dtype: str
+    sizes: list[int], kind: str, batch_size: int, activation: Activation, dtype: str
 ) -> None:
-    X, y = _sweep_data(kind, sizes)
-    args = {"seeds": SWEEP_SEEDS, "alphas": SWEEP_ALPHAS, "epochs": 6, "dtype": dtype}
-    args |= {"activation": activation, "batch_size": batch_size}
-    args |= {"curves": True, "weights": True}
+    X, y = _sweep_data(kind, sizes, dtype)
+    # seeds outer, alphas inner (as gp.sweep): network i has alpha SWEEP_ALPHAS[i % 3]
+    seeds = np.repeat(np.array(SWEEP_SEEDS, np.uint32), len(SWEEP_ALPHAS))
+    alphas = np.tile(np.array(SWEEP_ALPHAS), len(SWEEP_SEEDS))
+    spec = SweepSpec(tuple(sizes), 6, batch_size, activation, np.dtype(dtype), True, True)
     with np.errstate(all="ignore"):
-        expected = gp.sweep(sizes, X, y, backend="numpy", **args)  # type: ignore[arg-type]
-    # seeds outer, alphas inner: network i has alpha SWEEP_ALPHAS[i % 3]
+        expected = ReferenceBackend().sweep(X, y, seeds, alphas, spec, 1)
     assert not expected.diverged[0 :: len(SWEEP_ALPHAS)].any()
-    if activation == "linear":
+    if activation is Activation.LINEAR:
         assert expected.diverged[2 :: len(SWEEP_ALPHAS)].all()
     assert expected.curves is not None and expected.weights is not None
     for level in LEVELS:
         _core.set_simd(level)
-        result = gp.sweep(sizes, X, y, backend="cpp", threads=2, **args)  # type: ignore[arg-type]
+        result = CppBackend().sweep(X, y, seeds, alphas, spec, 2)
         assert np.array_equal(result.diverged, expected.diverged), level
         assert np.array_equal(result.final_errors, expected.final_errors, equal_nan=True), level
         assert result.curves is not None and result.weights is not None

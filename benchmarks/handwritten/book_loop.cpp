@@ -1,6 +1,7 @@
 // The book network (chapter 6, "putting it all together") written by hand in C++: what a
 // reader types to make the chapter's program fast. Sizes fixed at compile time ([3, 4, 1]),
-// plain scalar loops, the evaluation order of SPEC §3 (so it gives the same bits as grokprop).
+// plain scalar loops, the evaluation order of docs/design.md ("Evaluation order"), so it gives
+// the same bits as grokprop.
 //
 // Built by benchmarks/test_bench_book.py (as a shared library called through ctypes) and by
 // scripts/bench_handwritten.py (as a program that also times grokprop's kernel in-process).

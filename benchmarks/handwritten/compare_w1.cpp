@@ -54,8 +54,8 @@ int main(int argc, char** argv) {
     double hand01[12], hand12[4], hand_errors[epochs];
     double ours01[12], ours12[4], ours_errors[epochs];
     grokprop::Layer<double> layers[2] = {{ours01, 3, 4}, {ours12, 4, 1}};
-    const grokprop::TrainProblem<double> problem{layers, 2, x, y, 4, 0.2, epochs, 1, true,
-                                                 ours_errors};
+    const grokprop::TrainProblem<double> problem{
+        layers, 2, x, y, 4, 0.2, epochs, 1, grokprop::Activation::relu, ours_errors};
     std::vector<double> workspace(grokprop::train_workspace_size(problem) + 8);
 
     const auto hand = [&] {

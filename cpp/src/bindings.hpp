@@ -13,8 +13,8 @@ namespace grokprop::bindings {
 
 namespace py = pybind11;
 
-/// forward, relu, relu_deriv, example_errors, deltas, weight_deltas, update.
-void register_primitives(py::module_& m);
+/// The eight per-layer kernels (layer_forward, activate, ..., update_layer) and step.
+void register_kernels(py::module_& m);
 
 /// train: the fused loop.
 void register_train(py::module_& m);
@@ -31,11 +31,35 @@ decltype(auto) dispatch(FloatType type, F&& f) {
     return std::forward<F>(f)(double{});
 }
 
+/// A new C-contiguous array of `ndim` dimensions `dims`, made by NumPy directly: pybind11's
+/// array_t constructors allocate a shape and a strides vector first, which is a tenth of a
+/// small kernel's call (step makes seven arrays).
+template <class T>
+py::array_t<T> new_array(int ndim, const py::ssize_t* dims) {
+    static_assert(sizeof(Py_intptr_t) == sizeof(py::ssize_t), "NumPy's npy_intp is Py_ssize_t");
+    const auto& api = py::detail::npy_api::get();
+    PyObject* array = api.PyArray_NewFromDescr_(
+        api.PyArray_Type_, py::dtype::of<T>().release().ptr(),  // the descriptor is stolen
+        ndim, const_cast<Py_intptr_t*>(reinterpret_cast<const Py_intptr_t*>(dims)), nullptr,
+        nullptr, 0, nullptr);
+    if (array == nullptr) {
+        throw py::error_already_set();
+    }
+    return py::reinterpret_steal<py::array_t<T>>(array);
+}
+
 /// A new C-contiguous (rows, cols) array.
 template <class T>
 py::array_t<T> new_matrix(std::size_t rows, std::size_t cols) {
-    return py::array_t<T>(
-        std::vector<py::ssize_t>{static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+    const py::ssize_t dims[2] = {static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)};
+    return new_array<T>(2, dims);
+}
+
+/// A new (n,) array.
+template <class T>
+py::array_t<T> new_vector(std::size_t n) {
+    const py::ssize_t dims[1] = {static_cast<py::ssize_t>(n)};
+    return new_array<T>(1, dims);
 }
 
 }  // namespace grokprop::bindings

@@ -1,5 +1,6 @@
-// grokprop._core: the C++ backend's primitives and fused training loop (private module;
-// grokprop.backends.cpp is its Python face).
+// grokprop._core: the C++ backend's kernels, fused step, training loop and sweep (private
+// module; grokprop.backends.cpp is its Python face; docs/design.md, "The C++ core").
+#include <pybind11/native_enum.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "grokprop/activation.hpp"
 #include "simd_dispatch.hpp"
 
 #ifndef GROKPROP_COMPILER
@@ -19,6 +21,18 @@
 namespace {
 
 namespace py = pybind11;
+
+/// _core.Activation, an enum.IntEnum with every grokprop::Activation (the values of
+/// grokprop.specs.Activation). Functions taking an activation accept any int-like value.
+void register_activation(py::module_& m) {
+    py::native_enum<grokprop::Activation> activation(
+        m, "Activation", "enum.IntEnum",
+        "The hidden layers' activation; the values of grokprop.specs.Activation.");
+    for (const grokprop::Activation value : grokprop::activations) {
+        activation.value(grokprop::activation_name(value), value);
+    }
+    activation.finalize();
+}
 
 void register_simd(py::module_& m) {
     m.def(
@@ -53,13 +67,15 @@ void register_simd(py::module_& m) {
 }  // namespace
 
 PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
-    m.doc() = "grokprop's C++ core: chapter 6 primitives and the fused training loop (private).";
+    m.doc() = "grokprop's C++ core: chapter 6 kernels, the fused step and training loop, "
+              "the lock-step sweep (private).";
     try {
         grokprop::dispatch::select_from_environment();
     } catch (const std::invalid_argument& error) {
         throw py::import_error(error.what());
     }
-    grokprop::bindings::register_primitives(m);
+    register_activation(m);
+    grokprop::bindings::register_kernels(m);
     grokprop::bindings::register_train(m);
     grokprop::bindings::register_sweep(m);
     register_simd(m);

@@ -5,7 +5,8 @@
 // with GCC/Clang). Each compilation defines one KernelTable of pointers to its own copies of
 // the kernels. At import, _core picks the best table the CPU supports, or the one named by
 // the environment variable GROKPROP_SIMD (baseline, avx2, avx512; unset or "auto": best).
-// Every table computes bit-identical results (SPEC §3); they differ only in speed.
+// Every table computes bit-identical results (docs/design.md, "Evaluation order"); they differ
+// only in speed.
 //
 // Adding a kernel (as the lock-step seed sweep, grokprop/sweep.hpp, was added):
 //  1. write it header-only in cpp/include/grokprop/ inside

@@ -1,4 +1,5 @@
-// Binding of the lock-step sweep (sweep.hpp) and of the book initialisation (mt19937.hpp).
+// Binding of the lock-step sweep (sweep.hpp; docs/design.md, "Sweeps") and of the book
+// initialisation (mt19937.hpp).
 //
 // Everything is checked and every result array allocated with the GIL held; the sweep itself
 // (its C++ workspace and the training, on up to `threads` threads) runs with the GIL released.
@@ -16,8 +17,10 @@
 
 #include "bindings.hpp"
 #include "grokprop/mt19937.hpp"
+#include "grokprop/spec.hpp"
 #include "grokprop/sweep.hpp"
 #include "simd_dispatch.hpp"
+#include "spec_caster.hpp"
 #include "validate.hpp"
 
 namespace grokprop::bindings {
@@ -91,36 +94,6 @@ std::size_t require_vector(const py::array& array, const char* name, const char*
     return static_cast<std::size_t>(array.shape(0));
 }
 
-/// Layer sizes: integers >= 1, at least two, whose weights (times the lanes of a block)
-/// are few enough that no size computation can overflow.
-std::vector<std::size_t> require_sizes(const py::sequence& sizes) {
-    if (py::len(sizes) < 2) {
-        throw py::value_error("sizes must hold at least an input and an output size");
-    }
-    constexpr long long max_weights = 1000000000000LL;  // far beyond memory; no overflow
-    std::vector<std::size_t> result;
-    double weights = 0.0;
-    for (std::size_t l = 0; l < py::len(sizes); ++l) {
-        const py::object item = sizes[l];
-        const std::string name = "sizes[" + std::to_string(l) + "]";
-        if (!py::isinstance<py::int_>(item) || py::isinstance<py::bool_>(item)) {
-            throw py::type_error(name + " must be an integer");
-        }
-        if (item < py::int_(1) || item > py::int_(max_weights)) {
-            throw py::value_error(name + " must be an integer from 1 to 10**12, got " +
-                                  std::string(py::repr(item)));
-        }
-        result.push_back(item.cast<std::size_t>());
-        if (l > 0) {
-            weights += static_cast<double>(result[l - 1]) * static_cast<double>(result[l]);
-        }
-    }
-    if (weights > static_cast<double>(max_weights)) {
-        throw py::value_error("sizes give more than 10**12 weights per network");
-    }
-    return result;
-}
-
 template <class T>
 py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
                    bool want_weights) {
@@ -159,16 +132,14 @@ py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
                           std::move(weights));
 }
 
-py::tuple sweep(const py::sequence& sizes, const py::array& X, const py::array& Y,
-                const py::array& seeds, const py::array& alphas, py::ssize_t epochs,
-                py::ssize_t batch_size, bool use_relu, bool curves, bool weights,
-                py::ssize_t threads) {
+py::tuple sweep(const py::array& X, const py::array& Y, const py::array& seeds,
+                const py::array& alphas, const SweepSpec& spec, py::ssize_t threads) {
     DtypeCheck dtypes;
     const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
     const Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
-    const std::vector<std::size_t> layer_sizes = require_sizes(sizes);
-    require_shape(x, x.rows, layer_sizes.front(), "(rows, sizes[0])");
-    require_shape(y, x.rows, layer_sizes.back(), "(rows of X, sizes[-1])");
+    const std::vector<std::size_t>& layer_sizes = spec.sizes;
+    require_shape(x, x.rows, layer_sizes.front(), "(rows, spec.sizes[0])");
+    require_shape(y, x.rows, layer_sizes.back(), "(rows of X, spec.sizes[-1])");
     const std::size_t networks = require_vector<std::uint32_t>(seeds, "seeds", "uint32");
     if (require_vector<double>(alphas, "alphas", "float64") != networks) {
         throw py::value_error("alphas must have one entry per seed (" +
@@ -176,10 +147,11 @@ py::tuple sweep(const py::sequence& sizes, const py::array& X, const py::array& 
     }
     const auto* alpha_data = static_cast<const double*>(alphas.data());
     for (std::size_t i = 0; i < networks; ++i) {
-        require_alpha(alpha_data[i], dtypes.type());
+        if (!is_valid_alpha(alpha_data[i], dtypes.type())) {  // a name only for a bad one
+            require_alpha(alpha_data[i], dtypes.type(), "alphas[" + std::to_string(i) + "]");
+        }
     }
-    const std::size_t n_epochs = require_epochs(epochs);
-    const std::size_t batch = require_batch_size(batch_size, x.rows);
+    require_batch_size(spec.batch_size, x.rows, "spec.batch_size");
     if (threads < 1) {
         throw py::value_error("threads must be an integer >= 1, got " + std::to_string(threads));
     }
@@ -191,9 +163,9 @@ py::tuple sweep(const py::sequence& sizes, const py::array& X, const py::array& 
                           x.data<T>(),
                           y.data<T>(),
                           x.rows,
-                          n_epochs,
-                          batch,
-                          use_relu,
+                          spec.epochs,
+                          spec.batch_size,
+                          spec.activation,
                           static_cast<const std::uint32_t*>(seeds.data()),
                           alpha_data,
                           networks,
@@ -201,7 +173,7 @@ py::tuple sweep(const py::sequence& sizes, const py::array& X, const py::array& 
                           nullptr,
                           nullptr,
                           nullptr};
-        return sweep_as<T>(task, static_cast<std::size_t>(threads), curves, weights);
+        return sweep_as<T>(task, static_cast<std::size_t>(threads), spec.curves, spec.weights);
     });
 }
 
@@ -235,12 +207,11 @@ py::array book_uniforms(const py::array& seeds, py::ssize_t count) {
 }  // namespace
 
 void register_sweep(py::module_& m) {
-    m.def("sweep", &sweep, py::arg("sizes"), py::arg("X").noconvert(), py::arg("Y").noconvert(),
-          py::arg("seeds").noconvert(), py::arg("alphas").noconvert(), py::arg("epochs"),
-          py::arg("batch_size"), py::arg("relu").noconvert(), py::arg("curves").noconvert(),
-          py::arg("weights").noconvert(), py::arg("threads"),
-          "Train network i from the book initialisation of seeds[i] with alphas[i], every\n"
-          "network of one shape in lock-step on up to `threads` threads (GIL released).\n\n"
+    m.def("sweep", &sweep, py::arg("X").noconvert(), py::arg("Y").noconvert(),
+          py::arg("seeds").noconvert(), py::arg("alphas").noconvert(), py::arg("spec"),
+          py::arg("threads"),
+          "Train network i of shape spec.sizes from the book initialisation of seeds[i] with\n"
+          "alphas[i], every network in lock-step on up to `threads` threads (GIL released).\n\n"
           "Returns (final_errors, diverged, curves or None, list of stacked weights or None).");
     m.def("book_uniforms", &book_uniforms, py::arg("seeds").noconvert(), py::arg("count"),
           "(len(seeds), count) array: row i is\n"

@@ -1,7 +1,8 @@
-// Binding of the fused training loop (SPEC §5): check everything, take the raw pointers and
-// allocate the workspace with the GIL held, then release the GIL in an inner scope around
-// the pure C++ loop only (pybind/pybind11#4748). Weights are updated in place. The loop is
-// the instruction set's copy chosen by simd_dispatch (all copies give identical bits).
+// Binding of the fused training loop (docs/design.md, "The C++ core"): check everything, take
+// the raw pointers and allocate the workspace with the GIL held, then release the GIL in an
+// inner scope around the pure C++ loop only (pybind/pybind11#4748). Weights are updated in
+// place. The loop is the instruction set's copy chosen by simd_dispatch (all copies give
+// identical bits).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -11,25 +12,27 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "grokprop/spec.hpp"
 #include "grokprop/train.hpp"
 #include "simd_dispatch.hpp"
+#include "spec_caster.hpp"
 #include "validate.hpp"
 
 namespace grokprop::bindings {
 
 namespace {
 
-/// The per-epoch error array; a MemoryError names `epochs` if it cannot be allocated.
+/// The per-epoch error array; a MemoryError names spec.epochs if it cannot be allocated.
 template <class T>
 py::array_t<T> error_history(std::size_t epochs) {
     try {
-        return py::array_t<T>(static_cast<py::ssize_t>(epochs));
+        return new_vector<T>(epochs);
     } catch (py::error_already_set& exc) {
         if (!exc.matches(PyExc_MemoryError) && !exc.matches(PyExc_ValueError)) {
             throw;
         }
         PyErr_SetString(PyExc_MemoryError,
-                        ("epochs=" + std::to_string(epochs) +
+                        ("spec.epochs=" + std::to_string(epochs) +
                          ": cannot allocate the error history (one error per epoch)")
                             .c_str());
         throw py::error_already_set();
@@ -50,16 +53,22 @@ T* aligned_workspace(std::size_t count, py::array_t<T>& owner) {
 
 template <class T>
 py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Matrix& y,
-                   double alpha, std::size_t epochs, std::size_t batch_size, bool use_relu) {
+                   const TrainSpec& spec) {
     std::vector<Layer<T>> layers;
     layers.reserve(weights.size());
     for (const Matrix& w : weights) {
         layers.push_back(Layer<T>{w.mutable_data<T>(), w.rows, w.cols});
     }
-    py::array_t<T> errors = error_history<T>(epochs);
-    const TrainProblem<T> problem{layers.data(),     layers.size(),          x.data<T>(),
-                                  y.data<T>(),       x.rows,                 static_cast<T>(alpha),
-                                  epochs,            batch_size,             use_relu,
+    py::array_t<T> errors = error_history<T>(spec.epochs);
+    const TrainProblem<T> problem{layers.data(),
+                                  layers.size(),
+                                  x.data<T>(),
+                                  y.data<T>(),
+                                  x.rows,
+                                  static_cast<T>(spec.alpha),
+                                  spec.epochs,
+                                  spec.batch_size,
+                                  spec.activation,
                                   errors.mutable_data()};
     const dispatch::Kernels<T>& kernels = dispatch::kernels().get<T>();
     // a small network's workspace on the stack: for the chapter's networks an allocation
@@ -76,7 +85,7 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
         py::gil_scoped_release release;
         ran = kernels.train(problem, workspace);
     }
-    if (ran == epochs) {
+    if (ran == spec.epochs) {
         return std::move(errors);
     }
     py::array_t<T> truncated(static_cast<py::ssize_t>(ran));
@@ -85,44 +94,34 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
 }
 
 py::array train(const py::sequence& weights, const py::array& X, const py::array& Y,
-                double alpha, py::ssize_t epochs, py::ssize_t batch_size, bool use_relu) {
+                const TrainSpec& spec) {
     DtypeCheck dtypes;
     const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
     const std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
     require_network(w);
     const Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
-    require_shape(x, x.rows, w.front().rows, "(rows, weights[0].shape[0])");
-    require_shape(y, x.rows, w.back().cols, "(rows of X, weights[-1].shape[1])");
-    for (std::size_t l = 0; l < w.size(); ++l) {
-        for (std::size_t other = 0; other < l; ++other) {
-            require_separate(w[l], w[other]);
-        }
-        require_separate(w[l], x);
-        require_separate(w[l], y);
-    }
-    require_alpha(alpha, dtypes.type());
-    const std::size_t n_epochs = require_epochs(epochs);
-    const std::size_t batch = require_batch_size(batch_size, x.rows);
+    require_data(x, y, w);
+    require_separate_weights(w, x, y);
+    require_alpha(spec.alpha, dtypes.type(), "spec.alpha");
+    require_batch_size(spec.batch_size, x.rows, "spec.batch_size");
     require_finite(x, dtypes.type());
     require_finite(y, dtypes.type());
     for (const Matrix& matrix : w) {
         require_finite(matrix, dtypes.type());
     }
 
-    return dispatch(dtypes.type(), [&](auto zero) {
-        return train_as<decltype(zero)>(w, x, y, alpha, n_epochs, batch, use_relu);
-    });
+    return dispatch(dtypes.type(),
+                    [&](auto zero) { return train_as<decltype(zero)>(w, x, y, spec); });
 }
 
 }  // namespace
 
 void register_train(py::module_& m) {
     m.def("train", &train, py::arg("weights"), py::arg("X").noconvert(),
-          py::arg("Y").noconvert(), py::arg("alpha"), py::arg("epochs"), py::arg("batch_size"),
-          py::arg("relu").noconvert(),
-          "Run `epochs` epochs of mini-batch gradient descent, updating weights in place.\n\n"
+          py::arg("Y").noconvert(), py::arg("spec"),
+          "Run spec.epochs epochs of mini-batch gradient descent, updating weights in place.\n\n"
           "Returns the per-epoch errors; stops after the first epoch whose error is not\n"
-          "finite (the array is then shorter than `epochs`). X, Y and the weights must be\n"
+          "finite (the array is then shorter than spec.epochs). X, Y and the weights must be\n"
           "finite.");
 }
 

@@ -158,15 +158,6 @@ void require_shape(const Matrix& matrix, std::size_t rows, std::size_t cols,
     }
 }
 
-void require_count(const std::vector<Matrix>& sequence, const char* name, std::size_t count,
-                   const char* expected) {
-    if (sequence.size() != count) {
-        throw py::value_error(std::string(name) + " must hold " + std::to_string(count) +
-                              " arrays " + expected + ", got " +
-                              std::to_string(sequence.size()));
-    }
-}
-
 void require_separate(const Matrix& written, const Matrix& other) {
     // Both are C-contiguous, so each occupies exactly [data, data + nbytes).
     const auto begin = reinterpret_cast<std::uintptr_t>(written.array.data());
@@ -202,32 +193,186 @@ void require_finite(const Matrix& matrix, FloatType type) {
     }
 }
 
-void require_alpha(double alpha, FloatType type) {
+void require_separate_weights(const std::vector<Matrix>& weights, const Matrix& x,
+                              const Matrix& y) {
+    for (std::size_t l = 0; l < weights.size(); ++l) {
+        for (std::size_t other = 0; other < l; ++other) {
+            require_separate(weights[l], weights[other]);
+        }
+        require_separate(weights[l], x);
+        require_separate(weights[l], y);
+    }
+}
+
+void require_data(const Matrix& x, const Matrix& y, const std::vector<Matrix>& weights) {
+    require_shape(x, x.rows, weights.front().rows, "(rows, weights[0].shape[0])");
+    require_shape(y, x.rows, weights.back().cols, "(rows of X, weights[-1].shape[1])");
+}
+
+bool is_valid_alpha(double alpha, FloatType type) {
     bool ok = std::isfinite(alpha) && alpha > 0.0;
     if (ok && type == FloatType::float32) {
         ok = alpha <= static_cast<double>(std::numeric_limits<float>::max()) &&
              static_cast<float>(alpha) > 0.0F;
     }
-    if (!ok) {
-        throw py::value_error("alpha must be a finite number > 0 (also once rounded to " +
+    return ok;
+}
+
+void require_alpha(double alpha, FloatType type, const std::string& name) {
+    if (!is_valid_alpha(alpha, type)) {
+        throw py::value_error(name + " must be a finite number > 0 (also once rounded to " +
                               std::string(type_name(type)) + "), got " +
                               std::string(py::repr(py::float_(alpha))));
     }
 }
 
-std::size_t require_epochs(py::ssize_t epochs) {
-    if (epochs < 0) {
-        throw py::value_error("epochs must be an integer >= 0, got " + std::to_string(epochs));
-    }
-    return static_cast<std::size_t>(epochs);
-}
-
-std::size_t require_batch_size(py::ssize_t batch_size, std::size_t rows) {
-    if (batch_size < 1 || static_cast<std::size_t>(batch_size) > rows) {
-        throw py::value_error("batch_size must be an integer from 1 to the number of rows (" +
+void require_batch_size(std::size_t batch_size, std::size_t rows, const std::string& name) {
+    if (batch_size < 1 || batch_size > rows) {
+        throw py::value_error(name + " must be an integer from 1 to the number of rows (" +
                               std::to_string(rows) + "), got " + std::to_string(batch_size));
     }
-    return static_cast<std::size_t>(batch_size);
+}
+
+namespace {
+
+/// `value` as a Python int if it is an integer (not a bool), else null.
+py::object as_integer(py::handle value) {
+    if (PyBool_Check(value.ptr())) {
+        return py::object();
+    }
+    if (PyLong_Check(value.ptr())) {  // an int or an IntEnum member: its value as it is
+        return py::reinterpret_borrow<py::object>(value);
+    }
+    PyObject* index = PyNumber_Index(value.ptr());
+    if (index == nullptr) {
+        PyErr_Clear();
+        return py::object();
+    }
+    return py::reinterpret_steal<py::object>(index);
+}
+
+/// A Python int's value, saturated to [PY_SSIZE_T_MIN, PY_SSIZE_T_MAX] beyond it.
+Py_ssize_t saturated(py::handle number) {
+    const Py_ssize_t value = PyLong_AsSsize_t(number.ptr());
+    if (value == -1 && PyErr_Occurred() != nullptr) {
+        PyErr_Clear();  // an OverflowError: only the sign matters to the checks
+        return number < py::int_(0) ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
+    }
+    return value;
+}
+
+[[noreturn]] void not_an_integer(py::handle value, const std::string& name,
+                                 const std::string& what) {
+    throw py::type_error(name + " must be " + what + ", got " + std::string(py::repr(value)));
+}
+
+}  // namespace
+
+std::size_t require_whole(py::handle value, const std::string& name, std::size_t minimum) {
+    const py::object number = as_integer(value);
+    if (!number) {
+        not_an_integer(value, name, "an integer");
+    }
+    const Py_ssize_t n = saturated(number);
+    if (n < 0 || static_cast<std::size_t>(n) < minimum) {
+        throw py::value_error(name + " must be an integer >= " + std::to_string(minimum) +
+                              ", got " + std::string(py::str(number)));
+    }
+    if (n == PY_SSIZE_T_MAX && number > py::int_(PY_SSIZE_T_MAX)) {
+        throw py::value_error(name + " must be at most " + std::to_string(PY_SSIZE_T_MAX) +
+                              ", got " + std::string(py::str(number)));
+    }
+    return static_cast<std::size_t>(n);
+}
+
+double require_real(py::handle value, const std::string& name) {
+    if (PyFloat_Check(value.ptr())) {
+        return PyFloat_AS_DOUBLE(value.ptr());
+    }
+    if (!PyBool_Check(value.ptr()) && !PyUnicode_Check(value.ptr())) {
+        const double number = PyFloat_AsDouble(value.ptr());
+        if (number != -1.0 || PyErr_Occurred() == nullptr) {
+            return number;
+        }
+        const bool overflow = PyErr_ExceptionMatches(PyExc_OverflowError) != 0;
+        PyErr_Clear();
+        if (overflow) {  // an int beyond the float range: a number, just not a finite one
+            return std::numeric_limits<double>::infinity();
+        }
+    }
+    throw py::type_error(name + " must be a real number, got " + std::string(py::repr(value)));
+}
+
+bool require_bool(py::handle value, const std::string& name) {
+    if (value.ptr() == Py_True) {
+        return true;
+    }
+    if (value.ptr() == Py_False) {
+        return false;
+    }
+    throw py::type_error(name + " must be True or False, got " + std::string(py::repr(value)));
+}
+
+namespace {
+
+/// "an Activation (LINEAR=0, RELU=1)": what an activation argument may be.
+std::string activation_choices() {
+    std::string text;
+    for (const Activation activation : activations) {
+        text += (text.empty() ? "" : ", ") + std::string(activation_name(activation)) + "=" +
+                std::to_string(static_cast<int>(activation));
+    }
+    return "an Activation (" + text + ")";
+}
+
+}  // namespace
+
+Activation require_activation(py::handle value, const std::string& name) {
+    const py::object number = as_integer(value);
+    if (!number) {
+        not_an_integer(value, name, activation_choices());
+    }
+    const Py_ssize_t n = saturated(number);
+    if (!is_activation(n)) {
+        throw py::value_error(name + " must be " + activation_choices() + ", got " +
+                              std::string(py::repr(value)));
+    }
+    return static_cast<Activation>(n);
+}
+
+std::vector<std::size_t> require_sizes(py::handle sizes, const std::string& name) {
+    if (!PySequence_Check(sizes.ptr()) || PyUnicode_Check(sizes.ptr())) {
+        throw py::type_error(name + " must be a sequence of layer sizes, got " +
+                             std::string(py::repr(sizes)));
+    }
+    const auto sequence = py::reinterpret_borrow<py::sequence>(sizes);
+    if (py::len(sequence) < 2) {
+        throw py::value_error(name + " must hold at least an input and an output size");
+    }
+    constexpr long long max_weights = 1000000000000LL;  // far beyond memory; no overflow
+    std::vector<std::size_t> result;
+    double weights = 0.0;
+    for (std::size_t l = 0; l < py::len(sequence); ++l) {
+        const py::object item = sequence[l];
+        const std::string item_name = name + "[" + std::to_string(l) + "]";
+        const py::object number = as_integer(item);
+        if (!number) {
+            not_an_integer(item, item_name, "an integer");
+        }
+        const Py_ssize_t n = saturated(number);
+        if (n < 1 || n > max_weights) {
+            throw py::value_error(item_name + " must be an integer from 1 to 10**12, got " +
+                                  std::string(py::repr(item)));
+        }
+        result.push_back(static_cast<std::size_t>(n));
+        if (l > 0) {
+            weights += static_cast<double>(result[l - 1]) * static_cast<double>(result[l]);
+        }
+    }
+    if (weights > static_cast<double>(max_weights)) {
+        throw py::value_error(name + " give more than 10**12 weights per network");
+    }
+    return result;
 }
 
 }  // namespace grokprop::bindings

@@ -1,10 +1,11 @@
 // Argument checks of the _core functions.
 //
-// _core is private, and grokprop's Python layer validates before it calls a backend; these
-// checks make a direct call safe too. Arrays are taken as they are (never converted or
-// copied, so in-place updates reach the caller's arrays) and rejected with a TypeError
-// (not an ndarray, wrong dtype) or a ValueError (shape, layout, range) naming the argument.
-// Every check of a call runs before any array is read or written.
+// _core is private, and grokprop's Python API validates before it calls a backend; these
+// checks are the safety net that makes a direct call safe too (docs/design.md, "Validation").
+// Arrays are taken as they are (never converted or copied, so in-place updates reach the
+// caller's arrays) and rejected with a TypeError (not an ndarray, wrong dtype) or a
+// ValueError (shape, layout, range) naming the argument. Every check of a call runs before
+// any array is read or written.
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -13,6 +14,8 @@
 #include <cstddef>
 #include <string>
 #include <vector>
+
+#include "grokprop/activation.hpp"
 
 namespace grokprop::bindings {
 
@@ -83,25 +86,50 @@ void require_network(const std::vector<Matrix>& weights);
 void require_shape(const Matrix& matrix, std::size_t rows, std::size_t cols,
                    const char* expected);
 
-/// `sequence` (a list argument) must hold `count` arrays; `expected` explains why.
-void require_count(const std::vector<Matrix>& sequence, const char* name, std::size_t count,
-                   const char* expected);
-
 /// The arrays must not share memory (weights are written while the others are read).
 void require_separate(const Matrix& written, const Matrix& other);
 
+/// Weights updated in place: no matrix shares memory with another one or with the data.
+void require_separate_weights(const std::vector<Matrix>& weights, const Matrix& x,
+                              const Matrix& y);
+
+/// The data of a network: x is (rows, weights[0].shape[0]), y (rows, weights[-1].shape[1]).
+void require_data(const Matrix& x, const Matrix& y, const std::vector<Matrix>& weights);
+
 /// Every element finite (no NaN or inf), else ValueError. For train's arguments: a network
-/// must not start from, or train on, non-finite values (the elementwise primitives instead
+/// must not start from, or train on, non-finite values (the elementwise kernels instead
 /// propagate NaN and inf as NumPy does).
 void require_finite(const Matrix& matrix, FloatType type);
 
-/// alpha finite and > 0, also once rounded to the network's dtype.
-void require_alpha(double alpha, FloatType type);
+/// alpha is finite and > 0, also once rounded to the network's dtype.
+bool is_valid_alpha(double alpha, FloatType type);
 
-/// epochs >= 0.
-std::size_t require_epochs(py::ssize_t epochs);
+/// is_valid_alpha, else ValueError; `name` is the argument.
+void require_alpha(double alpha, FloatType type, const std::string& name);
 
 /// 1 <= batch_size <= rows.
-std::size_t require_batch_size(py::ssize_t batch_size, std::size_t rows);
+void require_batch_size(std::size_t batch_size, std::size_t rows, const std::string& name);
+
+// Python scalars (the fields of a spec, an activation argument): each takes the object as it
+// is -- no str parsing, no float truncation, no bool as a number -- and names it on failure.
+
+/// An integer (an int or anything with __index__, not a bool) from `minimum` to the largest
+/// Py_ssize_t (the largest size Python can allocate).
+std::size_t require_whole(py::handle value, const std::string& name, std::size_t minimum);
+
+/// A real number (an int or anything with __float__, not a bool or a str); not range-checked
+/// (an int beyond the float range is inf).
+double require_real(py::handle value, const std::string& name);
+
+/// True or False, nothing else (not 0 or 1).
+bool require_bool(py::handle value, const std::string& name);
+
+/// An Activation: any integer (a grokprop.specs.Activation, a _core.Activation, an int) whose
+/// value is one of grokprop::Activation's, else TypeError / ValueError listing them.
+Activation require_activation(py::handle value, const std::string& name);
+
+/// Layer sizes: a sequence of at least two integers >= 1 whose weights (times the lanes of a
+/// sweep's block) are few enough that no size computation can overflow.
+std::vector<std::size_t> require_sizes(py::handle sizes, const std::string& name);
 
 }  // namespace grokprop::bindings

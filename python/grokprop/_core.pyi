@@ -4,77 +4,97 @@ Every array must be a C-contiguous, aligned numpy.ndarray of one float dtype
 (float32 or float64) shared by all arguments of a call; weights that are updated
 in place must be writeable. Nothing is converted: a wrong argument raises
 TypeError (not an ndarray, wrong dtype) or ValueError (shape, layout, range).
+
+An ``activation`` argument is any integer with an :class:`Activation` value (a
+``grokprop.specs.Activation``, an ``Activation`` of this module, or a plain int; not a
+bool). A ``spec`` is any object with the fields of ``grokprop.specs.TrainSpec`` /
+``SweepSpec``; each field is checked, and errors name it (``spec.epochs must be ...``).
+These checks are a safety net for direct calls (docs/design.md, "Validation").
 """
 
+import enum
 from collections.abc import Sequence
 from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
+from grokprop.specs import Activation as _SpecActivation
+from grokprop.specs import SweepSpec, TrainSpec
+
 _FloatArray: TypeAlias = NDArray[np.floating]
+_ActivationLike: TypeAlias = _SpecActivation | int
 
-def forward(weights: Sequence[_FloatArray], X: _FloatArray, relu: bool) -> list[_FloatArray]:
-    """Layers ``[X, a_1, ..., a_L]`` for every row of ``X`` (``X`` itself first)."""
+class Activation(enum.IntEnum):
+    """The hidden layers' activation; the values of grokprop.specs.Activation."""
 
-def relu(z: _FloatArray) -> _FloatArray:
-    """``z if z > 0 else 0`` elementwise, as a new array."""
+    LINEAR = 0
+    RELU = 1
 
-def relu_deriv(out: _FloatArray) -> _FloatArray:
-    """``1 if out > 0 else 0`` elementwise on relu's output, as a new array."""
+def layer_forward(A: _FloatArray, W: _FloatArray, activation: _ActivationLike) -> _FloatArray:
+    """``activate(A @ W, activation)`` for the rows of ``A``."""
+
+def activate(z: _FloatArray, activation: _ActivationLike) -> _FloatArray:
+    """The activation elementwise (relu: ``z if z > 0 else 0``), as a new array."""
+
+def activate_deriv(out: _FloatArray, activation: _ActivationLike) -> _FloatArray:
+    """The derivative from the activation's output (relu: ``1 if out > 0 else 0``)."""
 
 def example_errors(output: _FloatArray, Y: _FloatArray) -> _FloatArray:
     """Per-row error ``sum_j (output[j] - Y[j])**2``; shape ``(m,)``."""
 
-def deltas(
-    weights: Sequence[_FloatArray], layers: Sequence[_FloatArray], Y: _FloatArray, relu: bool
-) -> list[_FloatArray]:
-    """Deltas ``[d_1, ..., d_L]``, all from the given weights."""
+def output_delta(output: _FloatArray, Y: _FloatArray) -> _FloatArray:
+    """``output - Y``: the output layer's delta."""
 
-def weight_deltas(
-    layers: Sequence[_FloatArray], deltas: Sequence[_FloatArray]
-) -> list[_FloatArray]:
-    """Average weight deltas ``S[l] / m``, ``S[l] = sum over rows of outer(a_l, d_{l+1})``."""
+def layer_delta(
+    D: _FloatArray, W: _FloatArray, A: _FloatArray, activation: _ActivationLike
+) -> _FloatArray:
+    """``(D @ W.T) * activate_deriv(A, activation)``: a hidden layer's delta."""
 
-def update(
-    weights: Sequence[_FloatArray], weight_deltas: Sequence[_FloatArray], alpha: float
-) -> None:
-    """In place: ``weights[l] -= alpha * weight_deltas[l]`` (alpha rounded to the dtype)."""
+def weight_delta(A: _FloatArray, D: _FloatArray) -> _FloatArray:
+    """``S / m`` with ``S = sum over the m rows r, in order, of outer(A[r], D[r])``."""
 
-def train(
+def update_layer(W: _FloatArray, G: _FloatArray, alpha: float) -> None:
+    """In place: ``W -= alpha * G`` (alpha rounded to ``W``'s dtype)."""
+
+def step(
     weights: Sequence[_FloatArray],
     X: _FloatArray,
     Y: _FloatArray,
     alpha: float,
-    epochs: int,
-    batch_size: int,
-    relu: bool,
+    activation: _ActivationLike,
+) -> tuple[list[_FloatArray], list[_FloatArray], list[_FloatArray], _FloatArray]:
+    """One update from all rows of ``X`` as one batch, every delta from the old weights.
+
+    Updates ``weights`` in place; returns ``(layers, deltas, weight_deltas, errors)``:
+    ``[X, a_1, ..., a_L]``, ``[d_1, ..., d_L]``, ``[G_0, ..., G_{L-1}]`` and the ``(m,)``
+    per-row errors (grokprop.backends.StepArrays).
+    """
+
+def train(
+    weights: Sequence[_FloatArray], X: _FloatArray, Y: _FloatArray, spec: TrainSpec
 ) -> _FloatArray:
-    """Run ``epochs`` epochs of mini-batch descent, updating ``weights`` in place.
+    """Run ``spec.epochs`` epochs of mini-batch descent, updating ``weights`` in place.
 
     Returns the per-epoch errors; stops after the first epoch whose error is not
-    finite (the array is then shorter than ``epochs``). ``X``, ``Y`` and the weights
+    finite (the array is then shorter than ``spec.epochs``). ``X``, ``Y`` and the weights
     must be finite (ValueError otherwise); an error history too large to allocate is a
-    MemoryError naming ``epochs``.
+    MemoryError naming ``spec.epochs``.
     """
 
 def sweep(
-    sizes: Sequence[int],
     X: _FloatArray,
     Y: _FloatArray,
     seeds: NDArray[np.uint32],
     alphas: NDArray[np.float64],
-    epochs: int,
-    batch_size: int,
-    relu: bool,
-    curves: bool,
-    weights: bool,
+    spec: SweepSpec,
     threads: int,
 ) -> tuple[_FloatArray, NDArray[np.bool_], _FloatArray | None, list[_FloatArray] | None]:
-    """Train network ``i`` from the book initialisation of ``seeds[i]`` with ``alphas[i]``.
+    """Train network ``i`` of shape ``spec.sizes`` from the book initialisation of
+    ``seeds[i]`` with ``alphas[i]``.
 
-    All networks of one shape train in lock-step on up to ``threads`` threads with the
-    GIL released. Returns ``(final_errors, diverged, curves or None, weights or None)``.
+    All networks train in lock-step on up to ``threads`` threads with the GIL released.
+    Returns ``(final_errors, diverged, curves or None, weights or None)``.
     """
 
 def book_uniforms(seeds: NDArray[np.uint32], count: int) -> NDArray[np.float64]:

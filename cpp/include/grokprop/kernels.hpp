@@ -1,4 +1,5 @@
-// The chapter's math on raw pointers, in the evaluation order of SPEC §3.
+// The chapter's math on raw pointers, in the evaluation order of docs/design.md
+// ("Evaluation order").
 //
 // Header-only, templated on the float type T (float or double), free of pybind11 and of
 // allocation. Every operation is done in T: no wider accumulators. Every reduction starts
@@ -6,6 +7,9 @@
 // are rounded separately (the build compiles with -ffp-contract=off, never -ffast-math),
 // so the results equal grokprop.backends.reference bit for bit. Inner loops run over the
 // *output* index j with unit stride: vectorising them keeps every element's order.
+// The activations are those of grokprop/activation.hpp: a kernel takes either an
+// ActivationTag (compile time, inside the loops) or an Activation, which it turns into a tag
+// once, outside its loops.
 //
 // Matrices are row-major and C-contiguous: W[k][j] is w[k * n_out + j]. The fused training
 // loop runs register-blocked versions of these (grokprop/tiles.hpp) with the same order.
@@ -13,25 +17,11 @@
 
 #include <cstddef>
 
+#include "grokprop/activation.hpp"
 #include "grokprop/simd.hpp"
 
 namespace grokprop {
 inline namespace GROKPROP_ISA {  // one copy per instruction set (see simd.hpp)
-
-// ---------------------------------------------------------------------------------------
-// Scalars
-
-/// relu(x) = x if x > 0 else +0 (NaN and -0 give +0, as numpy.where(z > 0, z, 0)).
-template <class T>
-constexpr T relu(T x) noexcept {
-    return x > T(0) ? x : T(0);
-}
-
-/// relu'(out) = 1 if out > 0 else 0, evaluated on the *output* of relu.
-template <class T>
-constexpr T relu_deriv(T out) noexcept {
-    return out > T(0) ? T(1) : T(0);
-}
 
 // ---------------------------------------------------------------------------------------
 // One row (one example)
@@ -122,17 +112,18 @@ inline T output_delta(const T* GROKPROP_RESTRICT out, const T* GROKPROP_RESTRICT
     return error;
 }
 
-/// Hidden delta d = (d_next · W^T) * relu'(a), a being the layer's relu output.
-/// relu' is a multiply by 1 or 0 (as the reference's `back * relu_deriv`), so an
-/// infinite or NaN back-propagated value becomes NaN exactly as in NumPy.
-template <class T>
+/// Hidden delta d = (d_next · W^T) * act'(a), a being the layer's activation output.
+/// act' is a multiplying factor (relu: 1 or 0, as the reference's `back * activate_deriv`),
+/// so an infinite or NaN back-propagated value becomes NaN exactly as in NumPy; an identity
+/// activation (linear) multiplies by nothing, as the reference.
+template <class Act, class T>
 inline void hidden_delta(const T* GROKPROP_RESTRICT d_next, const T* GROKPROP_RESTRICT w,
                          const T* GROKPROP_RESTRICT a, std::size_t n_in, std::size_t n_out,
-                         bool use_relu, T* GROKPROP_RESTRICT d) noexcept {
+                         T* GROKPROP_RESTRICT d) noexcept {
     row_times_transposed(d_next, w, n_in, n_out, d);
-    if (use_relu) {
+    if constexpr (!Act::identity) {
         for (std::size_t k = 0; k < n_in; ++k) {
-            d[k] = d[k] * relu_deriv(a[k]);
+            d[k] = d[k] * Act::factor(a[k]);
         }
     }
 }
@@ -152,36 +143,44 @@ inline void accumulate_outer(const T* GROKPROP_RESTRICT a, const T* GROKPROP_RES
 }
 
 // ---------------------------------------------------------------------------------------
-// Whole arrays (the backend primitives); m rows, each computed as above.
+// Whole arrays (the backend kernels of _core); m rows, each computed as above.
 
-/// out[i] = relu(in[i]); in and out may be the same array.
+/// out[i] = act(in[i]); in and out may be the same array.
 template <class T>
-inline void relu_all(const T* in, std::size_t n, T* out) noexcept {
-    for (std::size_t i = 0; i < n; ++i) {
-        out[i] = relu(in[i]);
-    }
+inline void activate_all(Activation activation, const T* in, std::size_t n, T* out) noexcept {
+    with_activation(activation, [&](auto act) {
+        for (std::size_t i = 0; i < n; ++i) {
+            out[i] = decltype(act)::apply(in[i]);
+        }
+    });
 }
 
-/// out[i] = relu'(in[i]).
+/// out[i] = act'(in[i]), the derivative factor from the activation's output.
 template <class T>
-inline void relu_deriv_all(const T* GROKPROP_RESTRICT in, std::size_t n,
-                           T* GROKPROP_RESTRICT out) noexcept {
-    for (std::size_t i = 0; i < n; ++i) {
-        out[i] = relu_deriv(in[i]);
-    }
+inline void activate_deriv_all(Activation activation, const T* GROKPROP_RESTRICT in,
+                               std::size_t n, T* GROKPROP_RESTRICT out) noexcept {
+    with_activation(activation, [&](auto act) {
+        for (std::size_t i = 0; i < n; ++i) {
+            out[i] = decltype(act)::factor(in[i]);
+        }
+    });
 }
 
-/// One layer for m rows: Z = A · W (m × n_out), then relu if `apply_relu`.
+/// One layer for m rows: Z = act(A · W) (m × n_out).
 template <class T>
 inline void forward_rows(const T* GROKPROP_RESTRICT a, std::size_t m, const T* GROKPROP_RESTRICT w,
-                         std::size_t n_in, std::size_t n_out, bool apply_relu,
+                         std::size_t n_in, std::size_t n_out, Activation activation,
                          T* GROKPROP_RESTRICT z) noexcept {
     for (std::size_t r = 0; r < m; ++r) {
         row_times_matrix(a + r * n_in, w, n_in, n_out, z + r * n_out);
     }
-    if (apply_relu) {
-        relu_all(z, m * n_out, z);
-    }
+    with_activation(activation, [&](auto act) {
+        if constexpr (!decltype(act)::identity) {
+            for (std::size_t i = 0; i < m * n_out; ++i) {
+                z[i] = decltype(act)::apply(z[i]);
+            }
+        }
+    });
 }
 
 /// err[r] = squared_error of row r of `out` (m × n) against row r of `y`.
@@ -203,15 +202,18 @@ inline void difference_all(const T* GROKPROP_RESTRICT out, const T* GROKPROP_RES
     }
 }
 
-/// Hidden deltas of m rows: D = (D_next · W^T) * relu'(A); D_next is m × n_out, A and D m × n_in.
+/// Hidden deltas of m rows: D = (D_next · W^T) * act'(A); D_next is m × n_out, A and D m × n_in.
 template <class T>
 inline void hidden_delta_rows(const T* GROKPROP_RESTRICT d_next, const T* GROKPROP_RESTRICT w,
                               const T* GROKPROP_RESTRICT a, std::size_t m, std::size_t n_in,
-                              std::size_t n_out, bool use_relu,
+                              std::size_t n_out, Activation activation,
                               T* GROKPROP_RESTRICT d) noexcept {
-    for (std::size_t r = 0; r < m; ++r) {
-        hidden_delta(d_next + r * n_out, w, a + r * n_in, n_in, n_out, use_relu, d + r * n_in);
-    }
+    with_activation(activation, [&](auto act) {
+        for (std::size_t r = 0; r < m; ++r) {
+            hidden_delta<decltype(act)>(d_next + r * n_out, w, a + r * n_in, n_in, n_out,
+                                        d + r * n_in);
+        }
+    });
 }
 
 /// Average weight delta of m rows: G = (sum over rows r in order of outer(A[r], D[r])) / m.

@@ -12,8 +12,9 @@
 // Vectors. With GCC and Clang, Vec<T, N> is a vector-extension type: + - * / on it are lane-
 // wise IEEE operations, exactly the scalar ones (the build keeps -ffp-contract=off, so a
 // product is never fused into a following sum). Lanes never mix: a vector holds N independent
-// sums, so vectorising over an output index keeps every sum's order (SPEC §3). Other
-// compilers (MSVC) get Vec<T, N> = T with one lane: the same code, scalar.
+// sums, so vectorising over an output index keeps every sum's order (docs/design.md,
+// "Evaluation order"). Other compilers (MSVC) get Vec<T, N> = T with one lane: the same code,
+// scalar. The activations on vectors are in grokprop/activation.hpp.
 #pragma once
 
 #include <cstddef>
@@ -151,29 +152,6 @@ using Mask = decltype(Vec<T, N>{} > Vec<T, N>{});
 template <class T, std::size_t N>
 using Mask = T;  // never used: every Vec has one lane
 #endif
-
-/// relu(x) = x if x > 0 else +0, lane-wise (NaN and -0 give +0): x's bits where x > 0.
-template <class T, std::size_t N>
-GROKPROP_INLINE Vec<T, N> relu(Vec<T, N> x) noexcept {
-    if constexpr (N == 1) {
-        return x > T(0) ? x : T(0);
-    } else {
-        using M = Mask<T, N>;
-        return reinterpret_cast<Vec<T, N>>(reinterpret_cast<M>(x) & (x > T(0)));
-    }
-}
-
-/// relu'(out) as a factor: 1 where out > 0, else +0 (relu' of SPEC §2, lane-wise).
-template <class T, std::size_t N>
-GROKPROP_INLINE Vec<T, N> relu_factor(Vec<T, N> out) noexcept {
-    if constexpr (N == 1) {
-        return out > T(0) ? T(1) : T(0);
-    } else {
-        using M = Mask<T, N>;
-        const M one = reinterpret_cast<M>(broadcast<T, N>(T(1)));
-        return reinterpret_cast<Vec<T, N>>(one & (out > T(0)));
-    }
-}
 
 /// Compile-time width of a block of columns: C vectors of N lanes.
 template <std::size_t N, std::size_t C>

@@ -6,22 +6,22 @@
 // operation of train.hpp's loop becomes a loop over the L lanes of one block -- fixed
 // length, unit stride, no dependency between lanes -- which the compiler turns into SIMD
 // instructions at any ISA. Within a lane the operations and their order are exactly those
-// of SPEC §3 (sequential sums in increasing index order, products and sums rounded
-// separately, relu' a multiply by 1 or 0), so every network's results equal the reference
-// bit for bit.
+// of docs/design.md, "Evaluation order" (sequential sums in increasing index order, products
+// and sums rounded separately, the activation's derivative a multiplying factor), so every
+// network's results equal the reference bit for bit (docs/design.md, "Sweeps").
 // The data X, Y are shared by all networks: their entries are scalars broadcast to lanes.
 //
 // Two differences from train.hpp, neither of which changes a result bit:
 // * Sums start from their first term instead of from 0 (0 + t == t except that -0 becomes
 //   +0). So a value here can differ from the reference's only in the sign of a zero, and
 //   that never propagates: +, -, * and / m of operands that are equal up to the sign of
-//   zeros give results equal up to the sign of zeros, comparisons (relu, relu') treat
-//   -0 and +0 alike, and an error is a sum of squares (never -0). What is left are the
-//   weights: W - q with q = -0 or +0 gives W back unless W is -0 itself, and a weight is
-//   never -0 -- the book initialisation 2u - 1 (u in [0, 1)) is never -0, and W - q is -0
-//   only if W is -0 (in round-to-nearest an exact cancellation gives +0). This needs book-
-//   initialised weights, which a sweep always has. The hypothesis tests of tests/
-//   test_sweep.py check it on 0/1 data, where signed-zero products are common.
+//   zeros give results equal up to the sign of zeros, the activations treat -0 and +0 alike
+//   (relu and relu' compare with 0), and an error is a sum of squares (never -0). What is
+//   left are the weights: W - q with q = -0 or +0 gives W back unless W is -0 itself, and a
+//   weight is never -0 -- the book initialisation 2u - 1 (u in [0, 1)) is never -0, and
+//   W - q is -0 only if W is -0 (in round-to-nearest an exact cancellation gives +0). This
+//   needs book-initialised weights, which a sweep always has. The hypothesis tests of
+//   tests/test_sweep.py check it on 0/1 data, where signed-zero products are common.
 // * Work is fused where the order contract allows (stochastic mode): the backprop of a
 //   hidden layer updates W[l] right after reading it (no later part of the step reads
 //   W[l]); the update of W[0] computes, column by column, layer 0 of the next row from the
@@ -29,8 +29,8 @@
 //
 // Divergence: a network whose epoch error is not finite stops there -- its lane keeps
 // computing (harmlessly: nothing is read from it), but its curve, final error and weights
-// are taken at that epoch, as Trainer::run stops. A block whose lanes have all diverged
-// stops early.
+// are taken at that epoch, as train() (train.hpp) stops. A block whose lanes have all
+// diverged stops early.
 //
 // Header-only, free of pybind11 and of global state, allocation-free: a LockstepSweep
 // works in a workspace its caller allocates (sweep_workspace_size bytes), one per thread;
@@ -49,7 +49,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "grokprop/kernels.hpp"
+#include "grokprop/activation.hpp"
 #include "grokprop/mt19937.hpp"
 
 // Marks a loop over the lanes of a block: iterations are independent, vectorise it as a
@@ -84,7 +84,7 @@ struct SweepTask {
     std::size_t rows;
     std::size_t epochs;
     std::size_t batch_size;  // 1 <= batch_size <= rows
-    bool relu;
+    Activation activation;   // of the hidden layers
     const std::uint32_t* seeds;  // networks
     const double* alphas;        // networks
     std::size_t networks;
@@ -390,7 +390,7 @@ private:
                 ++running;
                 continue;
             }
-            // diverged: freeze this network as it is now, as Trainer::run stops here
+            // diverged: freeze this network as it is now, as train() stops here
             active_[lane] = false;
             task_.diverged[net] = true;
             store_weights(lane, net);
@@ -403,17 +403,18 @@ private:
         return running;
     }
 
-    /// relu after layer l (hidden layers only).
-    bool relu_after(std::size_t l) const noexcept {
-        return task_.relu && l + 1 < sizes_.layers();
+    /// The activation after layer l: the task's for a hidden layer, linear for the output.
+    Activation activation_after(std::size_t l) const noexcept {
+        return l + 1 < sizes_.layers() ? task_.activation : Activation::linear;
     }
 
     /// Layer 0's output for data row x: z[j] = x[0] * W[0][j] + x[1] * W[1][j] + ... in
-    /// order (then relu), each j's sum in registers. The row is the same for every lane.
+    /// order (then the activation), each j's sum in registers. The row is the same for every
+    /// lane.
     void forward_input(const T* x) noexcept {
         const std::size_t n_in = sizes_.n(0);
         const std::size_t n_out = sizes_.n(1);
-        const bool apply_relu = relu_after(0);
+        const Activation activation = activation_after(0);
         const T* GROKPROP_RESTRICT w = aligned(w_);
         T* GROKPROP_RESTRICT z = aligned(acts_);
         GROKPROP_SWEEP_UNROLL
@@ -428,16 +429,17 @@ private:
                     sum[lane] = k == 0 ? xk * w_kj[lane] : sum[lane] + xk * w_kj[lane];
                 }
             }
-            store_layer_output(sum, apply_relu, z + j * L);
+            store_layer_output(sum, activation, z + j * L);
         }
     }
 
-    /// Layers 1..L-1: z[j] = a[0] * W[0][j] + a[1] * W[1][j] + ... in order (then relu).
+    /// Layers 1..L-1: z[j] = a[0] * W[0][j] + a[1] * W[1][j] + ... in order (then the
+    /// activation).
     void forward_hidden_layers() noexcept {
         for (std::size_t l = 1; l < sizes_.layers(); ++l) {
             const std::size_t n_in = sizes_.n(l);
             const std::size_t n_out = sizes_.n(l + 1);
-            const bool apply_relu = relu_after(l);
+            const Activation activation = activation_after(l);
             const T* GROKPROP_RESTRICT a = aligned(acts_ + sizes_.aoff(l - 1) * L);
             const T* GROKPROP_RESTRICT w = aligned(w_ + sizes_.woff(l) * L);
             T* GROKPROP_RESTRICT z = aligned(acts_ + sizes_.aoff(l) * L);
@@ -454,23 +456,52 @@ private:
                         sum[lane] = k == 0 ? term : sum[lane] + term;
                     }
                 }
-                store_layer_output(sum, apply_relu, z + j * L);
+                store_layer_output(sum, activation, z + j * L);
             }
         }
     }
 
-    static void store_layer_output(const T* GROKPROP_RESTRICT sum, bool apply_relu,
+    /// z_j = act(sum), lane by lane. The activation is chosen here, where the old code chose
+    /// between relu and a copy; the lambda only forwards the pointers (by value: the loop
+    /// sees restrict pointers, not references into a closure).
+    static void store_layer_output(const T* GROKPROP_RESTRICT sum, Activation activation,
                                    T* GROKPROP_RESTRICT z_j) noexcept {
-        z_j = aligned(z_j);
-        if (apply_relu) {
+        with_activation(activation, [sum, z_j](auto act) {
+            store_activated<decltype(act)>(sum, aligned(z_j));
+        });
+    }
+
+    template <class Act>
+    static GROKPROP_INLINE void store_activated(const T* GROKPROP_RESTRICT sum,
+                                                T* GROKPROP_RESTRICT z_j) noexcept {
+        GROKPROP_LANES
+        for (std::size_t lane = 0; lane < L; ++lane) {
+            z_j[lane] = Act::apply(sum[lane]);
+        }
+    }
+
+    /// d_k = sum * act'(a_k), lane by lane (a copy for an identity activation).
+    template <class Act>
+    static GROKPROP_INLINE void store_delta(const T* GROKPROP_RESTRICT sum,
+                                            const T* GROKPROP_RESTRICT a_k,
+                                            T* GROKPROP_RESTRICT d_k) noexcept {
+        if constexpr (Act::identity) {
             GROKPROP_LANES
             for (std::size_t lane = 0; lane < L; ++lane) {
-                z_j[lane] = relu(sum[lane]);
+                d_k[lane] = sum[lane];
             }
         } else {
+            // the factor first, then an unconditional multiply: written as
+            // sum * (a > 0 ? 1 : 0), GCC makes the multiply conditional, and with
+            // -ftrapping-math (the default) it will not vectorise that
+            alignas(lane_bytes) T factor[L];
             GROKPROP_LANES
             for (std::size_t lane = 0; lane < L; ++lane) {
-                z_j[lane] = sum[lane];
+                factor[lane] = Act::factor(a_k[lane]);
+            }
+            GROKPROP_LANES
+            for (std::size_t lane = 0; lane < L; ++lane) {
+                d_k[lane] = sum[lane] * factor[lane];
             }
         }
     }
@@ -499,7 +530,7 @@ private:
         }
     }
 
-    /// Hidden deltas d_l = (d_{l+1} · W[l]^T) * relu'(a_l) for l = L-1 .. 1:
+    /// Hidden deltas d_l = (d_{l+1} · W[l]^T) * act'(a_l) for l = L-1 .. 1:
     /// d_l[k] = d_{l+1}[0] * W[l][k][0] + d_{l+1}[1] * W[l][k][1] + ... in order.
     /// With `update` (stochastic) each W[l][k][j] is updated right after the delta has
     /// used it: W -= alpha * (a_l[k] * d_{l+1}[j]). Nothing later in the step reads W[l]
@@ -538,25 +569,10 @@ private:
                     }
                 }
                 T* GROKPROP_RESTRICT d_k = aligned(d + k * L);
-                if (task_.relu) {
-                    // relu' as a factor 1 or 0, then an unconditional multiply: written as
-                    // sum * (a > 0 ? 1 : 0), GCC makes the multiply conditional, and with
-                    // -ftrapping-math (the default) it will not vectorise that
-                    alignas(lane_bytes) T factor[L];
-                    GROKPROP_LANES
-                    for (std::size_t lane = 0; lane < L; ++lane) {
-                        factor[lane] = relu_deriv(a_k[lane]);
-                    }
-                    GROKPROP_LANES
-                    for (std::size_t lane = 0; lane < L; ++lane) {
-                        d_k[lane] = sum[lane] * factor[lane];
-                    }
-                } else {
-                    GROKPROP_LANES
-                    for (std::size_t lane = 0; lane < L; ++lane) {
-                        d_k[lane] = sum[lane];
-                    }
-                }
+                const T* sum_k = sum;
+                with_activation(task_.activation, [sum_k, a_k, d_k](auto act) {
+                    store_delta<decltype(act)>(sum_k, a_k, d_k);
+                });
             }
         }
     }
@@ -564,11 +580,11 @@ private:
     /// Stochastic update of W[0] -= alpha * (x[k] * d_1[j]) for data row x, fused with
     /// layer 0's forward pass of the next row x_next (the step after this one), which reads
     /// exactly the weights just written: column j of W[0] is updated, then
-    /// z[j] = x_next[0] * W[0][j] + x_next[1] * W[1][j] + ... in order (then relu).
+    /// z[j] = x_next[0] * W[0][j] + x_next[1] * W[1][j] + ... in order (then the activation).
     void update_input(const T* x, const T* x_next) noexcept {
         const std::size_t n_in = sizes_.n(0);
         const std::size_t n_out = sizes_.n(1);
-        const bool apply_relu = relu_after(0);
+        const Activation activation = activation_after(0);
         T* GROKPROP_RESTRICT w = aligned(w_);
         const T* GROKPROP_RESTRICT d = aligned(dels_);
         T* GROKPROP_RESTRICT z = aligned(acts_);
@@ -589,7 +605,7 @@ private:
                     sum[lane] = k == 0 ? next_k * updated : sum[lane] + next_k * updated;
                 }
             }
-            store_layer_output(sum, apply_relu, z + j * L);
+            store_layer_output(sum, activation, z + j * L);
         }
     }
 

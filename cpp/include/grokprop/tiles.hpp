@@ -1,4 +1,5 @@
-// Register-blocked kernels of the training loop (grokprop/train.hpp), in the order of SPEC §3.
+// Register-blocked kernels of the training loop (grokprop/train.hpp), in the evaluation order
+// of docs/design.md ("Evaluation order").
 //
 // A product of matrices is computed in tiles: R rows × C vectors of outputs, each output in
 // its own register lane, every one summed over the reduced index s = 0, 1, 2, ... in order,
@@ -11,11 +12,15 @@
 // function with compile-time width. The block functions take everything by value: the
 // vector stores may alias any memory, and values in locals need not be reloaded after them.
 //
+// The kernels that finish a sum with an activation take it as a compile-time ActivationTag
+// (grokprop/activation.hpp); for an identity activation the finishing step is no code at all.
+//
 // Header-only, no allocation, no pybind11; compiled once per instruction set (simd.hpp).
 #pragma once
 
 #include <cstddef>
 
+#include "grokprop/activation.hpp"
 #include "grokprop/simd.hpp"
 
 namespace grokprop {
@@ -86,15 +91,31 @@ GROKPROP_INLINE void tile_sum(const T* GROKPROP_RESTRICT a, std::size_t a_row, s
     }
 }
 
-/// What multiply() does with a finished sum before storing it.
+/// What multiply() (and subtract_outer's next product) does with a finished sum before
+/// storing it, with the kernel's activation Act.
 enum class Finish {
-    none,        ///< out = sum
-    relu,        ///< out = relu(sum)                      (a hidden layer's activation)
-    relu_factor  ///< out = sum * relu'(gate), gate m × n  (a hidden layer's delta)
+    none,            ///< out = sum                                (the output layer)
+    activate,        ///< out = act(sum)                           (a hidden layer's output)
+    activate_factor  ///< out = sum * act'(gate), gate m × n       (a hidden layer's delta)
 };
 
+/// `v` finished as `finish` says; gate[at..at+N) holds the lanes' act' arguments (read only
+/// for Finish::activate_factor, so `gate` may be null otherwise).
+template <class Act, class T, std::size_t N>
+GROKPROP_INLINE Vec<T, N> finish_sum(Vec<T, N> v, Finish finish, const T* GROKPROP_RESTRICT gate,
+                                     std::size_t at) noexcept {
+    if constexpr (!Act::identity) {
+        if (finish == Finish::activate) {
+            v = Act::template apply_lanes<T, N>(v);
+        } else if (finish == Finish::activate_factor) {
+            v = v * Act::template factor_lanes<T, N>(simd::load<T, N>(gate + at));
+        }
+    }
+    return v;
+}
+
 /// One tile of multiply(): rows r0..r0+R, columns j0..j0+C*N.
-template <class T, std::size_t R, std::size_t N, std::size_t C>
+template <class Act, class T, std::size_t R, std::size_t N, std::size_t C>
 GROKPROP_INLINE void multiply_tile(const T* GROKPROP_RESTRICT A, std::size_t n_sum,
                                    const T* GROKPROP_RESTRICT B, std::size_t n, Finish finish,
                                    const T* GROKPROP_RESTRICT gate, T* GROKPROP_RESTRICT out,
@@ -106,21 +127,16 @@ GROKPROP_INLINE void multiply_tile(const T* GROKPROP_RESTRICT A, std::size_t n_s
         const std::size_t row = (r0 + i) * n + j0;
         GROKPROP_UNROLL
         for (std::size_t c = 0; c < C; ++c) {
-            Vec<T, N> v = acc[i][c];
-            if (finish == Finish::relu) {
-                v = simd::relu<T, N>(v);
-            } else if (finish == Finish::relu_factor) {
-                v = v * simd::relu_factor<T, N>(simd::load<T, N>(gate + row + c * N));
-            }
+            const Vec<T, N> v = finish_sum<Act, T, N>(acc[i][c], finish, gate, row + c * N);
             simd::store<T, N>(out + row + c * N, v);
         }
     }
 }
 
 /// out = A · B for m rows: out[r][j] = sum over s < n_sum in order of A[r][s] * B[s][j],
-/// then finished as `finish` says. A is m × n_sum, B is n_sum × n, out and gate are m × n,
-/// all row-major and C-contiguous.
-template <class T>
+/// then finished as `finish` says with activation Act. A is m × n_sum, B is n_sum × n, out
+/// and gate are m × n, all row-major and C-contiguous.
+template <class Act, class T>
 inline void multiply(const T* GROKPROP_RESTRICT A, std::size_t m, std::size_t n_sum,
                      const T* GROKPROP_RESTRICT B, std::size_t n, Finish finish,
                      const T* GROKPROP_RESTRICT gate, T* GROKPROP_RESTRICT out) noexcept {
@@ -130,7 +146,7 @@ inline void multiply(const T* GROKPROP_RESTRICT A, std::size_t m, std::size_t n_
         constexpr std::size_t C = decltype(block)::vectors;
         for_row_tiles<tile_rows>(m, [&](auto rows, std::size_t r0) {
             constexpr std::size_t R = decltype(rows)::count;
-            multiply_tile<T, R, N, C>(A, n_sum, B, n, finish, gate, out, r0, j0);
+            multiply_tile<Act, T, R, N, C>(A, n_sum, B, n, finish, gate, out, r0, j0);
         });
     });
 }
@@ -157,7 +173,8 @@ GROKPROP_INLINE void subtract_mean_outer_tile(T* GROKPROP_RESTRICT W, std::size_
 }
 
 /// The mini-batch step of one layer: W[k][j] -= alpha * (S[k][j] / m) with
-/// S[k][j] = sum over rows r < m in order of A[r][k] * D[r][j] (SPEC §2). A is the layer's
+/// S[k][j] = sum over rows r < m in order of A[r][k] * D[r][j] (docs/design.md, "The math").
+/// A is the layer's
 /// input (m × n_in), D its delta (m × n_out), W n_in × n_out. S lives only in registers.
 template <class T>
 inline void subtract_mean_outer(T* GROKPROP_RESTRICT W, std::size_t n_in, std::size_t n_out,
@@ -174,11 +191,11 @@ inline void subtract_mean_outer(T* GROKPROP_RESTRICT W, std::size_t n_in, std::s
 }
 
 /// One column block of subtract_outer(): columns j0..j0+C*N of every row of W.
-template <bool NEXT, class T, std::size_t N, std::size_t C>
+template <bool NEXT, class Act, class T, std::size_t N, std::size_t C>
 GROKPROP_INLINE void subtract_outer_block(T* GROKPROP_RESTRICT W, std::size_t n_in,
                                           std::size_t n_out, const T* GROKPROP_RESTRICT a,
                                           const T* GROKPROP_RESTRICT d, T alpha,
-                                          const T* GROKPROP_RESTRICT next, bool relu,
+                                          const T* GROKPROP_RESTRICT next, Finish finish,
                                           T* GROKPROP_RESTRICT z, std::size_t j0) noexcept {
     const Vec<T, N> alpha_v = simd::broadcast<T, N>(alpha);
     const Vec<T, N> zero = simd::broadcast<T, N>(T(0));
@@ -205,26 +222,27 @@ GROKPROP_INLINE void subtract_outer_block(T* GROKPROP_RESTRICT W, std::size_t n_
     if constexpr (NEXT) {
         GROKPROP_UNROLL
         for (std::size_t c = 0; c < C; ++c) {
-            simd::store<T, N>(z + j0 + c * N, relu ? simd::relu<T, N>(acc[c]) : acc[c]);
+            simd::store<T, N>(z + j0 + c * N, finish_sum<Act, T, N>(acc[c], finish, nullptr, 0));
         }
     }
 }
 
-/// The stochastic step of one layer (a batch of one row, SPEC §2):
+/// The stochastic step of one layer (a batch of one row, docs/design.md, "The math"):
 /// W[k][j] -= alpha * (0 + a[k] * d[j]) for k < n_in, j < n_out.
 /// With NEXT it also runs the next row's product with the updated weights,
-/// z[j] = sum over k in order of next[k] * W[k][j] (relu'd if `relu`): row k of W is used as
-/// soon as it is updated, so the matrix is read and written once per example instead of
-/// twice, and every sum keeps its order.
-template <bool NEXT, class T>
+/// z[j] = sum over k in order of next[k] * W[k][j] (finished by Finish::none or
+/// Finish::activate): row k of W is used as soon as it is updated, so the matrix is read and
+/// written once per example instead of twice, and every sum keeps its order.
+template <bool NEXT, class Act, class T>
 inline void subtract_outer(T* GROKPROP_RESTRICT W, std::size_t n_in, std::size_t n_out,
                            const T* GROKPROP_RESTRICT a, const T* GROKPROP_RESTRICT d, T alpha,
-                           const T* GROKPROP_RESTRICT next, bool relu,
+                           const T* GROKPROP_RESTRICT next, Finish finish,
                            T* GROKPROP_RESTRICT z) noexcept {
     simd::for_column_blocks<T, row_vectors>(n_out, [&](auto block, std::size_t j0) {
         constexpr std::size_t N = decltype(block)::lanes;
         constexpr std::size_t C = decltype(block)::vectors;
-        subtract_outer_block<NEXT, T, N, C>(W, n_in, n_out, a, d, alpha, next, relu, z, j0);
+        subtract_outer_block<NEXT, Act, T, N, C>(W, n_in, n_out, a, d, alpha, next, finish, z,
+                                                 j0);
     });
 }
 

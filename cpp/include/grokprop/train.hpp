@@ -4,11 +4,14 @@
 // train_workspace_size), allocates nothing, calls nothing outside these headers and never
 // throws, so the binding runs it with the GIL released. It is compiled once per instruction
 // set (simd.hpp); cpp/src/kernel_table.cpp exposes each copy to the run-time dispatcher.
+// Each loop is templated on the activation (an ActivationTag, grokprop/activation.hpp):
+// train() chooses the instance once per call, so no loop tests the activation.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 
+#include "grokprop/activation.hpp"
 #include "grokprop/kernels.hpp"
 #include "grokprop/simd.hpp"
 #include "grokprop/tiles.hpp"
@@ -39,7 +42,7 @@ struct TrainProblem {
     T alpha;
     std::size_t epochs;
     std::size_t batch_size;
-    bool relu;
+    Activation activation;  // of the hidden layers
     T* errors;
 };
 
@@ -103,7 +106,7 @@ std::size_t small_workspace_size(const TrainProblem<T>& p) noexcept {
 }
 
 #if GROKPROP_VECTOR_EXTENSIONS
-template <class T>
+template <class Act, class T>
 std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
     constexpr std::size_t N = small_lanes<T>;
     constexpr std::size_t C = small_vectors<T>;
@@ -150,7 +153,7 @@ std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
                 }
                 GROKPROP_UNROLL
                 for (std::size_t c = 0; c < C; ++c) {
-                    h[c] = p.relu ? simd::relu<T, N>(z[c]) : z[c];
+                    h[c] = Act::template apply_lanes<T, N>(z[c]);
                 }
             }
             // Per output unit o: out = sum over j in order of h[j] * W[1][j][o], its error
@@ -188,10 +191,10 @@ std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
                 }
             }
             epoch_error += error;
-            if (p.relu) {
+            if constexpr (!Act::identity) {
                 GROKPROP_UNROLL
                 for (std::size_t c = 0; c < C; ++c) {
-                    d_hidden[c] = d_hidden[c] * simd::relu_factor<T, N>(h[c]);
+                    d_hidden[c] = d_hidden[c] * Act::template factor_lanes<T, N>(h[c]);
                 }
             }
             // W[0]'s step, fused with the next row's hidden layer
@@ -216,7 +219,7 @@ std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
             }
             GROKPROP_UNROLL
             for (std::size_t c = 0; c < C; ++c) {
-                h[c] = p.relu ? simd::relu<T, N>(z[c]) : z[c];
+                h[c] = Act::template apply_lanes<T, N>(z[c]);
             }
         }
         p.errors[epoch] = epoch_error;
@@ -239,12 +242,13 @@ std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
 }
 #endif
 
-/// Stochastic gradient descent (batches of one row), SPEC §2: each example's forward pass,
-/// error and deltas from the current weights, then W[l] -= alpha * (0 + a_l ⊗ d_{l+1}).
+/// Stochastic gradient descent (batches of one row, docs/design.md, "The math"): each
+/// example's forward pass, error and deltas from the current weights, then
+/// W[l] -= alpha * (0 + a_l ⊗ d_{l+1}).
 /// The step of the first matrix runs together with the next example's first product
 /// (tiles::subtract_outer<true>): that needs only the updated W[0], and the other layers'
 /// steps come first. Workspace: outputs a_1..a_L, then deltas d_1..d_L.
-template <class T>
+template <class Act, class T>
 std::size_t train_stochastic(const TrainProblem<T>& p, T* workspace) noexcept {
     using tiles::Finish;
     const Layer<T>* layers = p.layers;
@@ -257,7 +261,7 @@ std::size_t train_stochastic(const TrainProblem<T>& p, T* workspace) noexcept {
     }
     T* const acts = workspace;          // a_1 | a_2 | ... | a_L  (a_0 is the row of x)
     T* const dels = workspace + units;  // d_1 | d_2 | ... | d_L, laid out like acts
-    const Finish first_finish = (p.relu && last > 0) ? Finish::relu : Finish::none;
+    const Finish first_finish = last > 0 ? Finish::activate : Finish::none;
 
     bool first_layer_done = false;  // a_1 of the current row already computed (fused step)
     for (std::size_t epoch = 0; epoch < p.epochs; ++epoch) {
@@ -265,16 +269,16 @@ std::size_t train_stochastic(const TrainProblem<T>& p, T* workspace) noexcept {
         for (std::size_t r = 0; r < p.rows; ++r) {
             const T* x = p.x + r * n_x;
             if (!first_layer_done) {
-                tiles::multiply(x, 1, n_x, layers[0].weights, layers[0].n_out, first_finish,
-                                static_cast<const T*>(nullptr), acts);
+                tiles::multiply<Act>(x, 1, n_x, layers[0].weights, layers[0].n_out, first_finish,
+                                     static_cast<const T*>(nullptr), acts);
             }
-            // forward: a_{l+1} = relu(a_l · W[l]) (the output layer linear)
+            // forward: a_{l+1} = act(a_l · W[l]) (the output layer linear)
             T* a = acts;
             for (std::size_t l = 1; l <= last; ++l) {
                 T* z = a + layers[l].n_in;
-                tiles::multiply(a, 1, layers[l].n_in, layers[l].weights, layers[l].n_out,
-                                (p.relu && l < last) ? Finish::relu : Finish::none,
-                                static_cast<const T*>(nullptr), z);
+                tiles::multiply<Act>(a, 1, layers[l].n_in, layers[l].weights, layers[l].n_out,
+                                     l < last ? Finish::activate : Finish::none,
+                                     static_cast<const T*>(nullptr), z);
                 a = z;
             }
             T* d = dels + (a - acts);
@@ -284,10 +288,10 @@ std::size_t train_stochastic(const TrainProblem<T>& p, T* workspace) noexcept {
                 const Layer<T>& layer = layers[l];
                 T* a_in = a - layer.n_in;
                 T* d_in = d - layer.n_in;
-                hidden_delta(d, layer.weights, a_in, layer.n_in, layer.n_out, p.relu, d_in);
-                tiles::subtract_outer<false>(layer.weights, layer.n_in, layer.n_out, a_in, d,
-                                             p.alpha, static_cast<const T*>(nullptr), false,
-                                             static_cast<T*>(nullptr));
+                hidden_delta<Act>(d, layer.weights, a_in, layer.n_in, layer.n_out, d_in);
+                tiles::subtract_outer<false, Act>(layer.weights, layer.n_in, layer.n_out, a_in,
+                                                  d, p.alpha, static_cast<const T*>(nullptr),
+                                                  Finish::none, static_cast<T*>(nullptr));
                 a = a_in;
                 d = d_in;
             }
@@ -295,13 +299,12 @@ std::size_t train_stochastic(const TrainProblem<T>& p, T* workspace) noexcept {
             const std::size_t next = r + 1 < p.rows ? r + 1 : 0;
             first_layer_done = r + 1 < p.rows || epoch + 1 < p.epochs;
             if (first_layer_done) {
-                tiles::subtract_outer<true>(layers[0].weights, n_x, layers[0].n_out, x, d,
-                                            p.alpha, p.x + next * n_x, first_finish == Finish::relu,
-                                            acts);
+                tiles::subtract_outer<true, Act>(layers[0].weights, n_x, layers[0].n_out, x, d,
+                                                 p.alpha, p.x + next * n_x, first_finish, acts);
             } else {
-                tiles::subtract_outer<false>(layers[0].weights, n_x, layers[0].n_out, x, d,
-                                             p.alpha, static_cast<const T*>(nullptr), false,
-                                             static_cast<T*>(nullptr));
+                tiles::subtract_outer<false, Act>(layers[0].weights, n_x, layers[0].n_out, x, d,
+                                                  p.alpha, static_cast<const T*>(nullptr),
+                                                  Finish::none, static_cast<T*>(nullptr));
             }
         }
         p.errors[epoch] = epoch_error;
@@ -312,12 +315,13 @@ std::size_t train_stochastic(const TrainProblem<T>& p, T* workspace) noexcept {
     return p.epochs;
 }
 
-/// Mini-batch (and full-batch) gradient descent, SPEC §2, a layer at a time for all rows of
-/// a batch: forward products, the rows' errors in order, deltas back to the first hidden
-/// layer (all from the weights before the step), then each W[l] -= alpha * (S[l] / m).
+/// Mini-batch (and full-batch) gradient descent (docs/design.md, "The math"), a layer at a
+/// time for all rows of a batch: forward products, the rows' errors in order, deltas back to
+/// the first hidden layer (all from the weights before the step), then each
+/// W[l] -= alpha * (S[l] / m).
 /// Workspace: outputs a_1..a_L and deltas d_1..d_L of batch_size rows each (layer l at
 /// batch_size * offset_l), then one transposed weight matrix.
-template <class T>
+template <class Act, class T>
 std::size_t train_batches(const TrainProblem<T>& p, T* workspace) noexcept {
     using tiles::Finish;
     const Layer<T>* layers = p.layers;
@@ -342,9 +346,9 @@ std::size_t train_batches(const TrainProblem<T>& p, T* workspace) noexcept {
             T* z = acts;
             for (std::size_t l = 0; l <= last; ++l) {
                 const Layer<T>& layer = layers[l];
-                tiles::multiply(a, m, layer.n_in, layer.weights, layer.n_out,
-                                (p.relu && l < last) ? Finish::relu : Finish::none,
-                                static_cast<const T*>(nullptr), z);
+                tiles::multiply<Act>(a, m, layer.n_in, layer.weights, layer.n_out,
+                                     l < last ? Finish::activate : Finish::none,
+                                     static_cast<const T*>(nullptr), z);
                 a = z;
                 z += b * layer.n_out;
             }
@@ -354,15 +358,15 @@ std::size_t train_batches(const TrainProblem<T>& p, T* workspace) noexcept {
             for (std::size_t r = 0; r < m; ++r) {
                 epoch_error += output_delta(a + r * n_y, y + r * n_y, n_y, d + r * n_y);
             }
-            // backward: d_l = (d_{l+1} · W[l]^T) * relu'(a_l), then W[l]'s step
+            // backward: d_l = (d_{l+1} · W[l]^T) * act'(a_l), then W[l]'s step
             for (std::size_t l = last; l > 0; --l) {
                 const Layer<T>& layer = layers[l];
                 const T* a_in = a - b * layer.n_in;
                 T* d_in = d - b * layer.n_in;
                 tiles::transpose(layer.weights, layer.n_in, layer.n_out, transposed);
-                tiles::multiply(static_cast<const T*>(d), m, layer.n_out,
-                                static_cast<const T*>(transposed), layer.n_in,
-                                p.relu ? Finish::relu_factor : Finish::none, a_in, d_in);
+                tiles::multiply<Act>(static_cast<const T*>(d), m, layer.n_out,
+                                     static_cast<const T*>(transposed), layer.n_in,
+                                     Finish::activate_factor, a_in, d_in);
                 tiles::subtract_mean_outer(layer.weights, layer.n_in, layer.n_out, a_in,
                                            static_cast<const T*>(d), m, p.alpha);
                 a = a_in;
@@ -381,21 +385,24 @@ std::size_t train_batches(const TrainProblem<T>& p, T* workspace) noexcept {
 
 }  // namespace detail
 
-/// Trains on problem.rows rows for up to problem.epochs epochs (SPEC §2), updating the
-/// weights in place and writing each epoch's error to problem.errors[epoch]. Stops after the
-/// first epoch whose error is not finite. Returns the number of epochs run. `workspace`
-/// holds train_workspace_size(problem) elements.
+/// Trains on problem.rows rows for up to problem.epochs epochs (docs/design.md, "The math"),
+/// updating the weights in place and writing each epoch's error to problem.errors[epoch].
+/// Stops after the first epoch whose error is not finite. Returns the number of epochs run.
+/// `workspace` holds train_workspace_size(problem) elements.
 template <class T>
 std::size_t train(const TrainProblem<T>& problem, T* workspace) noexcept {
+    return with_activation(problem.activation, [&](auto act) {
+        using Act = decltype(act);
 #if GROKPROP_VECTOR_EXTENSIONS
-    if (detail::fits_small(problem)) {
-        return detail::train_small(problem, workspace);
-    }
+        if (detail::fits_small(problem)) {
+            return detail::train_small<Act>(problem, workspace);
+        }
 #endif
-    if (problem.batch_size == 1) {
-        return detail::train_stochastic(problem, workspace);
-    }
-    return detail::train_batches(problem, workspace);
+        if (problem.batch_size == 1) {
+            return detail::train_stochastic<Act>(problem, workspace);
+        }
+        return detail::train_batches<Act>(problem, workspace);
+    });
 }
 
 }  // namespace GROKPROP_ISA

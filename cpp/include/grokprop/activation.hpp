@@ -1,0 +1,137 @@
+// The hidden layers' activations: each one is defined here, once (docs/design.md, "The math").
+//
+// `Activation` is the enum the Python side mirrors (grokprop.specs.Activation, an IntEnum with
+// the same values; _core registers it as _core.Activation). For each activation A,
+// ActivationOps<A> gives
+//   name            the Python member name,
+//   identity        true if apply is the identity and factor is 1 (loops then skip both),
+//   apply(x)        the activation of a sum x,
+//   factor(out)     its derivative from the activation's *output* `out`, as the factor the
+//                   back-propagated value is multiplied by (a multiply, as the reference's
+//                   `back * activate_deriv(out)`, so inf and NaN propagate as in NumPy),
+// for one vector of N lanes of T (Vec<T, N>; N == 1 is the scalar T itself). The kernels are
+// generic in A: they take an ActivationTag<A> (compile time), and with_activation turns a
+// run-time Activation into one once per call or per layer, outside the loops.
+//
+// Adding an activation: its enumerator, its ActivationOps specialisation, its entry in
+// `activations` and its case in with_activation, all here; _core registers every entry of
+// `activations` by its name (cpp/src/module.cpp).
+#pragma once
+
+#include <cstddef>
+
+#include "grokprop/simd.hpp"
+
+namespace grokprop {
+
+/// The activation of the hidden layers (the output layer is always linear).
+enum class Activation : int { linear = 0, relu = 1 };
+
+/// Every activation, in the order of their values (activations[v] has value v).
+inline constexpr Activation activations[] = {Activation::linear, Activation::relu};
+inline constexpr int activation_count = static_cast<int>(sizeof(activations) / sizeof(Activation));
+
+/// True if `value` is the value of an Activation.
+constexpr bool is_activation(long long value) noexcept {
+    return value >= 0 && value < activation_count;
+}
+
+inline namespace GROKPROP_ISA {  // one copy per instruction set (see simd.hpp)
+
+template <Activation A>
+struct ActivationOps;
+
+template <>
+struct ActivationOps<Activation::linear> {
+    static constexpr const char* name = "LINEAR";
+    static constexpr bool identity = true;
+
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> apply(simd::Vec<T, N> x) noexcept {
+        return x;
+    }
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> factor(simd::Vec<T, N> /*out*/) noexcept {
+        return simd::broadcast<T, N>(T(1));
+    }
+};
+
+template <>
+struct ActivationOps<Activation::relu> {
+    static constexpr const char* name = "RELU";
+    static constexpr bool identity = false;
+
+    /// relu(x) = x if x > 0 else +0 (negative numbers, -0 and NaN give +0): x's bits where
+    /// x > 0, as numpy.where(z > 0, z, 0).
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> apply(simd::Vec<T, N> x) noexcept {
+        if constexpr (N == 1) {
+            return x > T(0) ? x : T(0);
+        } else {
+            using M = simd::Mask<T, N>;
+            return reinterpret_cast<simd::Vec<T, N>>(reinterpret_cast<M>(x) & (x > T(0)));
+        }
+    }
+    /// relu'(out) = 1 if out > 0 else +0.
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> factor(simd::Vec<T, N> out) noexcept {
+        if constexpr (N == 1) {
+            return out > T(0) ? T(1) : T(0);
+        } else {
+            using M = simd::Mask<T, N>;
+            const M one = reinterpret_cast<M>(simd::broadcast<T, N>(T(1)));
+            return reinterpret_cast<simd::Vec<T, N>>(one & (out > T(0)));
+        }
+    }
+};
+
+/// An activation as a type: what the kernels are templated on.
+template <Activation A>
+struct ActivationTag {
+    static constexpr Activation value = A;
+    using Ops = ActivationOps<A>;
+    static constexpr bool identity = Ops::identity;
+
+    /// The activation of one value.
+    template <class T>
+    static GROKPROP_INLINE T apply(T x) noexcept {
+        return Ops::template apply<T, 1>(x);
+    }
+    /// The derivative factor of one output value.
+    template <class T>
+    static GROKPROP_INLINE T factor(T out) noexcept {
+        return Ops::template factor<T, 1>(out);
+    }
+    /// The activation of N lanes.
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> apply_lanes(simd::Vec<T, N> x) noexcept {
+        return Ops::template apply<T, N>(x);
+    }
+    /// The derivative factor of N lanes of outputs.
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> factor_lanes(simd::Vec<T, N> out) noexcept {
+        return Ops::template factor<T, N>(out);
+    }
+};
+
+/// Calls f(ActivationTag<activation>{}) and returns its result: the one place where a run-time
+/// Activation becomes a compile-time one. A value that is no Activation (never passed: the
+/// binding range-checks) is taken as linear.
+template <class F>
+GROKPROP_INLINE decltype(auto) with_activation(Activation activation, F&& f) {
+    switch (activation) {
+        case Activation::relu:
+            return f(ActivationTag<Activation::relu>{});
+        case Activation::linear:
+            break;
+    }
+    return f(ActivationTag<Activation::linear>{});
+}
+
+/// The Python name of `activation` ("LINEAR", "RELU").
+inline const char* activation_name(Activation activation) noexcept {
+    return with_activation(activation, [](auto tag) { return decltype(tag)::Ops::name; });
+}
+
+}  // namespace GROKPROP_ISA
+}  // namespace grokprop
