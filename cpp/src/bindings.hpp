@@ -1,9 +1,11 @@
 // The binding layer of grokprop._core: one register_* function per area, called by module.cpp.
 #pragma once
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -21,6 +23,23 @@ void register_train(py::module_& m);
 
 /// sweep: many networks in lock-step; book_uniforms: the book initialisation's numbers.
 void register_sweep(py::module_& m);
+
+/// The stop flag of a run (docs/design.md, "Interrupts"): None (never stops) or a 1-D
+/// uint8 array of at least one element, which the caller keeps alive during the call.
+inline const volatile std::uint8_t* stop_flag(const py::object& stop) {
+    if (stop.is_none()) {
+        return nullptr;
+    }
+    if (!py::isinstance<py::array>(stop)) {
+        throw py::type_error("stop must be None or a uint8 array of one element");
+    }
+    const auto flag = py::reinterpret_borrow<py::array>(stop);
+    if (!flag.dtype().is(py::dtype::of<std::uint8_t>()) || flag.ndim() != 1 ||
+        flag.shape(0) < 1) {
+        throw py::type_error("stop must be None or a uint8 array of one element");
+    }
+    return static_cast<const volatile std::uint8_t*>(flag.data());
+}
 
 /// Calls f(float{}) or f(double{}) for the call's dtype; f reads the type as decltype(arg).
 template <class F>

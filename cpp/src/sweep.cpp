@@ -133,7 +133,8 @@ py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
 }
 
 py::tuple sweep(const py::array& X, const py::array& Y, const py::array& seeds,
-                const py::array& alphas, const SweepSpec& spec, py::ssize_t threads) {
+                const py::array& alphas, const SweepSpec& spec, py::ssize_t threads,
+                const py::object& stop) {
     DtypeCheck dtypes;
     const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
     const Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
@@ -155,6 +156,7 @@ py::tuple sweep(const py::array& X, const py::array& Y, const py::array& seeds,
     if (threads < 1) {
         throw py::value_error("threads must be an integer >= 1, got " + std::to_string(threads));
     }
+    const volatile std::uint8_t* flag = stop_flag(stop);
 
     return dispatch(dtypes.type(), [&](auto zero) {
         using T = decltype(zero);
@@ -172,7 +174,8 @@ py::tuple sweep(const py::array& X, const py::array& Y, const py::array& seeds,
                           nullptr,
                           nullptr,
                           nullptr,
-                          nullptr};
+                          nullptr,
+                          flag};
         return sweep_as<T>(task, static_cast<std::size_t>(threads), spec.curves, spec.weights);
     });
 }
@@ -209,10 +212,12 @@ py::array book_uniforms(const py::array& seeds, py::ssize_t count) {
 void register_sweep(py::module_& m) {
     m.def("sweep", &sweep, py::arg("X").noconvert(), py::arg("Y").noconvert(),
           py::arg("seeds").noconvert(), py::arg("alphas").noconvert(), py::arg("spec"),
-          py::arg("threads"),
+          py::arg("threads"), py::arg("stop") = py::none(),
           "Train network i of shape spec.sizes from the book initialisation of seeds[i] with\n"
           "alphas[i], every network in lock-step on up to `threads` threads (GIL released).\n\n"
-          "Returns (final_errors, diverged, curves or None, list of stacked weights or None).");
+          "Returns (final_errors, diverged, curves or None, list of stacked weights or None).\n"
+          "`stop`: None or a uint8 array whose first element another thread may set to end\n"
+          "the sweep early (the results are then incomplete).");
     m.def("book_uniforms", &book_uniforms, py::arg("seeds").noconvert(), py::arg("count"),
           "(len(seeds), count) array: row i is\n"
           "numpy.random.RandomState(seeds[i]).random_sample(count).");

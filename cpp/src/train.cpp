@@ -53,7 +53,7 @@ T* aligned_workspace(std::size_t count, py::array_t<T>& owner) {
 
 template <class T>
 py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Matrix& y,
-                   const TrainSpec& spec) {
+                   const TrainSpec& spec, const volatile std::uint8_t* stop) {
     std::vector<Layer<T>> layers;
     layers.reserve(weights.size());
     for (const Matrix& w : weights) {
@@ -69,7 +69,8 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
                                   spec.epochs,
                                   spec.batch_size,
                                   spec.activation,
-                                  errors.mutable_data()};
+                                  errors.mutable_data(),
+                                  stop};
     const dispatch::Kernels<T>& kernels = dispatch::kernels().get<T>();
     // a small network's workspace on the stack: for the chapter's networks an allocation
     // would cost a tenth of the whole training
@@ -94,7 +95,7 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
 }
 
 py::array train(const py::sequence& weights, const py::array& X, const py::array& Y,
-                const TrainSpec& spec) {
+                const TrainSpec& spec, const py::object& stop) {
     DtypeCheck dtypes;
     const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
     const std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
@@ -110,19 +111,21 @@ py::array train(const py::sequence& weights, const py::array& X, const py::array
         require_finite(matrix, dtypes.type());
     }
 
+    const volatile std::uint8_t* flag = stop_flag(stop);
     return dispatch(dtypes.type(),
-                    [&](auto zero) { return train_as<decltype(zero)>(w, x, y, spec); });
+                    [&](auto zero) { return train_as<decltype(zero)>(w, x, y, spec, flag); });
 }
 
 }  // namespace
 
 void register_train(py::module_& m) {
     m.def("train", &train, py::arg("weights"), py::arg("X").noconvert(),
-          py::arg("Y").noconvert(), py::arg("spec"),
+          py::arg("Y").noconvert(), py::arg("spec"), py::arg("stop") = py::none(),
           "Run spec.epochs epochs of mini-batch gradient descent, updating weights in place.\n\n"
           "Returns the per-epoch errors; stops after the first epoch whose error is not\n"
           "finite (the array is then shorter than spec.epochs). X, Y and the weights must be\n"
-          "finite.");
+          "finite. `stop`: None or a uint8 array whose first element another thread may set\n"
+          "to end the run at the next row (the weights are then left part-way).");
 }
 
 }  // namespace grokprop::bindings

@@ -72,7 +72,11 @@ def step(
     """
 
 def train(
-    weights: Sequence[_FloatArray], X: _FloatArray, Y: _FloatArray, spec: TrainSpec
+    weights: Sequence[_FloatArray],
+    X: _FloatArray,
+    Y: _FloatArray,
+    spec: TrainSpec,
+    stop: NDArray[np.uint8] | None = None,
 ) -> _FloatArray:
     """Run ``spec.epochs`` epochs of mini-batch descent, updating ``weights`` in place.
 
@@ -89,6 +93,7 @@ def sweep(
     alphas: NDArray[np.float64],
     spec: SweepSpec,
     threads: int,
+    stop: NDArray[np.uint8] | None = None,
 ) -> tuple[_FloatArray, NDArray[np.bool_], _FloatArray | None, list[_FloatArray] | None]:
     """Train network ``i`` of shape ``spec.sizes`` from the book initialisation of
     ``seeds[i]`` with ``alphas[i]``.

@@ -61,15 +61,18 @@ struct ActivationOps<Activation::relu> {
     static constexpr const char* name = "RELU";
     static constexpr bool identity = false;
 
-    /// relu(x) = x if x > 0 else +0 (negative numbers, -0 and NaN give +0): x's bits where
-    /// x > 0, as numpy.where(z > 0, z, 0).
+    /// relu(x) = x if x > 0 else x - x, as the reference's numpy.where(z > 0, z, z - z):
+    /// x - x is +0 for every finite x (negative numbers and -0 give +0) and NaN for NaN and
+    /// -inf, as the book's (x > 0) * x (docs/design.md, "The math").
     template <class T, std::size_t N>
     static GROKPROP_INLINE simd::Vec<T, N> apply(simd::Vec<T, N> x) noexcept {
         if constexpr (N == 1) {
-            return x > T(0) ? x : T(0);
+            return x > T(0) ? x : x - x;
         } else {
             using M = simd::Mask<T, N>;
-            return reinterpret_cast<simd::Vec<T, N>>(reinterpret_cast<M>(x) & (x > T(0)));
+            const M positive = x > T(0);
+            return reinterpret_cast<simd::Vec<T, N>>((reinterpret_cast<M>(x) & positive) |
+                                                     (reinterpret_cast<M>(x - x) & ~positive));
         }
     }
     /// relu'(out) = 1 if out > 0 else +0.

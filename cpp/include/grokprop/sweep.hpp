@@ -92,6 +92,9 @@ struct SweepTask {
     bool* diverged;   // networks
     T* curves;        // networks × epochs, or nullptr
     T* const* weights;  // per layer l: networks × n_l × n_{l+1}; or nullptr
+    /// Set to nonzero by another thread to end the sweep before the next epoch of each
+    /// block (nullptr: never; docs/design.md, "Interrupts"); the results are then incomplete.
+    const volatile std::uint8_t* stop = nullptr;
 };
 
 inline namespace GROKPROP_ISA {  // one copy per instruction set (see simd.hpp)
@@ -310,6 +313,9 @@ private:
         }
         std::size_t running = count;
         for (std::size_t epoch = 0; epoch < task_.epochs && running > 0; ++epoch) {
+            if (task_.stop != nullptr && *task_.stop != 0) {
+                return;
+            }
             if (stochastic) {
                 train_epoch_stochastic();
             } else {
@@ -461,9 +467,9 @@ private:
         }
     }
 
-    /// z_j = act(sum), lane by lane. The activation is chosen here, where the old code chose
-    /// between relu and a copy; the lambda only forwards the pointers (by value: the loop
-    /// sees restrict pointers, not references into a closure).
+    /// z_j = act(sum), lane by lane. The activation is chosen here, once per layer; the
+    /// lambda only forwards the pointers (by value: the loop sees restrict pointers, not
+    /// references into a closure).
     static void store_layer_output(const T* GROKPROP_RESTRICT sum, Activation activation,
                                    T* GROKPROP_RESTRICT z_j) noexcept {
         with_activation(activation, [sum, z_j](auto act) {

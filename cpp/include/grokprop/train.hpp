@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "grokprop/activation.hpp"
 #include "grokprop/kernels.hpp"
@@ -44,7 +45,16 @@ struct TrainProblem {
     std::size_t batch_size;
     Activation activation;  // of the hidden layers
     T* errors;
+    /// A flag another thread may set to nonzero to end the run at the next row (nullptr:
+    /// never; docs/design.md, "Interrupts"). The weights are then left part-way.
+    const volatile std::uint8_t* stop = nullptr;
 };
+
+/// Whether the run of `p` was asked to stop (read once per row: a load and a branch).
+template <class T>
+GROKPROP_INLINE bool stop_requested(const TrainProblem<T>& p) noexcept {
+    return p.stop != nullptr && *p.stop != 0;
+}
 
 inline namespace GROKPROP_ISA {
 
@@ -133,9 +143,14 @@ std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
     std::size_t epochs_run = p.epochs;
     V h[C];  // the hidden layer of the current row
     bool h_ready = false;  // h already holds it (computed by the previous fused step)
+    bool stopped = false;
     for (std::size_t epoch = 0; epoch < p.epochs; ++epoch) {
         T epoch_error = T(0);
         for (std::size_t r = 0; r < p.rows; ++r) {
+            if (stop_requested(p)) {
+                stopped = true;
+                break;
+            }
             const T* x = p.x + r * n_x;
             const T* y = p.y + r * n_y;
             if (!h_ready) {
@@ -222,6 +237,10 @@ std::size_t train_small(const TrainProblem<T>& p, T* workspace) noexcept {
                 h[c] = Act::template apply_lanes<T, N>(z[c]);
             }
         }
+        if (stopped) {  // the weights are copied back below, part-way
+            epochs_run = epoch;
+            break;
+        }
         p.errors[epoch] = epoch_error;
         if (!std::isfinite(epoch_error)) {
             epochs_run = epoch + 1;
@@ -267,6 +286,9 @@ std::size_t train_stochastic(const TrainProblem<T>& p, T* workspace) noexcept {
     for (std::size_t epoch = 0; epoch < p.epochs; ++epoch) {
         T epoch_error = T(0);
         for (std::size_t r = 0; r < p.rows; ++r) {
+            if (stop_requested(p)) {
+                return epoch;
+            }
             const T* x = p.x + r * n_x;
             if (!first_layer_done) {
                 tiles::multiply<Act>(x, 1, n_x, layers[0].weights, layers[0].n_out, first_finish,
@@ -340,6 +362,9 @@ std::size_t train_batches(const TrainProblem<T>& p, T* workspace) noexcept {
     for (std::size_t epoch = 0; epoch < p.epochs; ++epoch) {
         T epoch_error = T(0);
         for (std::size_t start = 0; start < p.rows; start += b) {
+            if (stop_requested(p)) {
+                return epoch;
+            }
             const std::size_t m = p.rows - start < b ? p.rows - start : b;
             // forward; a walks a_0 (the batch's rows of x), a_1, ..., a_L
             const T* a = p.x + start * n_x;

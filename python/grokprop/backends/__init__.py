@@ -121,6 +121,7 @@ _BUILTIN = (
         requires="the compiled extension grokprop._core",
         install_hint="reinstall grokprop so its C++ core is built",
         parallel_sweep=True,
+        polls_stop=True,
         cost=CostModel(seconds_per_madd=1.5e-9),
     ),
     BackendInfo(

@@ -3,7 +3,7 @@
 The kernels are header-only C++ (``cpp/include/grokprop``) compiled without FMA
 contraction or fast-math, in the evaluation order of docs/design.md ("Evaluation order").
 :class:`CppBackend` takes its eight kernels from ``_core`` and overrides three compositions
-of :class:`._compose.Composed` with fused ``_core`` calls: :meth:`~CppBackend.step` (one
+of :class:`._protocol.Backend` with fused ``_core`` calls: :meth:`~CppBackend.step` (one
 update in one call), :meth:`~CppBackend.train` (every epoch in one call, GIL released) and
 :meth:`~CppBackend.sweep` (blocks of networks in lock-step, SIMD across networks, on
 several threads). Everything is forwarded as it is, specs included: the Python API has
@@ -20,15 +20,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
+from .._interrupt import StopFlag
 from .._typing import FloatArray
 from ..specs import Activation, SweepSpec, TrainSpec
-from ._compose import Composed
-from ._protocol import StepArrays, SweepArrays
+from ._protocol import Backend, StepArrays, SweepArrays
 
 __all__ = ["CppBackend"]
 
 
-class CppBackend(Composed):
+class CppBackend(Backend):
     """``cpp``: the compiled core (pybind11)."""
 
     name = "cpp"
@@ -55,9 +55,14 @@ class CppBackend(Composed):
         return StepArrays._make(_core.step(weights, X, Y, alpha, activation))
 
     def train(
-        self, weights: Sequence[FloatArray], X: FloatArray, Y: FloatArray, spec: TrainSpec
+        self,
+        weights: Sequence[FloatArray],
+        X: FloatArray,
+        Y: FloatArray,
+        spec: TrainSpec,
+        stop: StopFlag | None = None,
     ) -> FloatArray:
-        return _core.train(weights, X, Y, spec)
+        return _core.train(weights, X, Y, spec, stop)
 
     def sweep(
         self,
@@ -67,5 +72,6 @@ class CppBackend(Composed):
         alphas: NDArray[np.float64],
         spec: SweepSpec,
         threads: int,
+        stop: StopFlag | None = None,
     ) -> SweepArrays:
-        return SweepArrays._make(_core.sweep(X, Y, seeds, alphas, spec, threads))
+        return SweepArrays._make(_core.sweep(X, Y, seeds, alphas, spec, threads, stop))
