@@ -13,7 +13,7 @@ import numpy as np
 
 from . import datasets, experiments
 from ._version import __version__
-from .backends import BACKEND_NAMES, backend_status, get_backend, use_backend
+from .backends import backend_status, get_backend, known_backends, use_backend
 from .chapter6 import run_all
 from .errors import BackendUnavailableError, DivergenceError
 from .network import Network
@@ -90,7 +90,7 @@ def _parse_batch_size(_ctx: click.Context, _param: click.Parameter, value: str) 
 
 backend_option = click.option(
     "--backend",
-    type=click.Choice(BACKEND_NAMES),
+    type=click.Choice(known_backends()),
     default=None,
     help="Backend to run on (default: GROKPROP_BACKEND, else the fastest available).",
 )
@@ -183,7 +183,7 @@ def chapter6(backend: str | None) -> None:
     "--backend",
     "backends",
     multiple=True,
-    type=click.Choice(BACKEND_NAMES),
+    type=click.Choice(known_backends()),
     help="Compare only these backends (repeatable; default: every available one).",
 )
 @_user_errors_as_click

@@ -148,8 +148,8 @@ class ModesResult:
 def _book_network(data: Data) -> Network:
     """The chapter's network for the problem: program 2's linear one, program 5's relu one."""
     if data == "linear":
-        return Network(weights=BOOK_WEIGHTS, activation=Activation.LINEAR.label)
-    return Network([3, 4, 1], seed=1, activation=Activation.RELU.label)
+        return Network(weights=BOOK_WEIGHTS, activation=Activation.LINEAR)
+    return Network([3, 4, 1], seed=1, activation=Activation.RELU)
 
 
 def modes(

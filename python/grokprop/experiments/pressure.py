@@ -134,7 +134,7 @@ def pressure(
     if at not in AT_CHOICES:
         raise ValueError(f"at must be {one_of(AT_CHOICES)}, got {at!r}")
     X_int, y_int = datasets.streetlights(data)
-    net = Network(weights=start, activation=Activation.LINEAR.label)
+    net = Network(weights=start, activation=Activation.LINEAR)
     X = X_int.astype(net.dtype)
     goals = y_int[:, 0].astype(net.dtype)
     start_weights = net.weights[0][:, 0].copy()
