@@ -110,3 +110,15 @@ def test_without_matplotlib_the_cli_prints_the_table_then_a_clear_error(tmp_path
     assert "Error: plotting needs matplotlib" in result.output
     assert "pip install 'grokprop[plot]'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_figure_path_without_extension_gets_png_and_the_cli_says_so(tmp_path: Path) -> None:
+    assert plot.figure_path(tmp_path / "errors.svg") == tmp_path / "errors.svg"
+    assert plot.figure_path(tmp_path / "errors") == tmp_path / "errors.png"
+    result = CliRunner().invoke(
+        main, ["modes", "--seeds", "2", "--epochs", "20", "--plot", str(tmp_path / "curves")]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"figure written to {tmp_path / 'curves.png'}"
+    assert png_size(tmp_path / "curves.png")[0] == 700
+    assert not (tmp_path / "curves").exists()

@@ -285,10 +285,10 @@ def _show(result: Any, plot_path: str | None) -> None:
     click.echo(result.table())
     if plot_path is not None:
         try:
-            result.plot(plot_path)
+            written = result.plot(plot_path)
         except ImportError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"\nfigure written to {plot_path}")
+        click.echo(f"\nfigure written to {written}")
 
 
 _PRESSURE = experiments.PRESSURE_DEFAULTS

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,7 +17,12 @@ from numpy.typing import ArrayLike
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["MISSING_MATPLOTLIB", "convergence_histogram", "error_curves"]
+__all__ = [
+    "MISSING_MATPLOTLIB",
+    "convergence_histogram",
+    "error_curves",
+    "figure_path",
+]
 
 MISSING_MATPLOTLIB = (
     "plotting needs matplotlib, which is not installed; install it with: "
@@ -24,17 +30,37 @@ MISSING_MATPLOTLIB = (
 )
 
 
-def _new_figure(height: float = 3.8) -> Figure:
+def _matplotlib() -> Any:
     try:
-        from matplotlib.figure import Figure
+        import matplotlib as mpl
     except ImportError as exc:
         raise ImportError(MISSING_MATPLOTLIB) from exc
-    return Figure(figsize=(7.0, height), dpi=100, layout="constrained")
+    return mpl
+
+
+def _new_figure(height: float = 3.8, width: float = 7.0) -> Figure:
+    _matplotlib()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def figure_path(path: str | os.PathLike[str]) -> Path:
+    """The file a figure for ``path`` is written to.
+
+    The format follows the file name (``.png``, ``.svg``, ``.pdf``); a name without an
+    extension gets matplotlib's default one (``savefig.format``, ``.png`` unless changed),
+    as ``savefig`` would add it.
+    """
+    target = Path(path)
+    if target.suffix:
+        return target
+    return target.with_name(f"{target.name}.{_matplotlib().rcParams['savefig.format']}")
 
 
 def _finish(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
     if path is not None:
-        fig.savefig(path)  # the format follows the file name (.png, .svg, .pdf)
+        fig.savefig(figure_path(path))
     return fig
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -111,17 +112,23 @@ class LinearVsNonlinearResult:
         ]
         return "\n".join(head + columns(rows) + foot)
 
-    def plot(self, path: PathLike) -> None:
-        """A histogram of the final errors of each kind of network, written to ``path``."""
-        from ..plot import convergence_histogram
+    def plot(self, path: PathLike) -> Path:
+        """A histogram of the final errors of each kind of network, written to ``path``.
+
+        Returns the file written: ``path``, with ``.png`` added if it has no extension.
+        """
+        from ..plot import convergence_histogram, figure_path
+
+        written = figure_path(path)
 
         convergence_histogram(
             {row.label: row.result.final_errors for row in self.rows},
-            path=path,
+            path=written,
             title=f"Nonlinear streetlights: final error after {self.epochs} epochs, "
             f"{len(self.seeds)} seeds",
             threshold=self.threshold,
         )
+        return written
 
 
 def linear_vs_nonlinear(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -133,16 +134,22 @@ class ModesResult:
             )
         return "\n".join(head + columns(rows))
 
-    def plot(self, path: PathLike) -> None:
-        """The error curve of the chapter's network in every mode, written to ``path``."""
-        from ..plot import error_curves
+    def plot(self, path: PathLike) -> Path:
+        """The error curve of the chapter's network in every mode, written to ``path``.
+
+        Returns the file written: ``path``, with ``.png`` added if it has no extension.
+        """
+        from ..plot import error_curves, figure_path
+
+        written = figure_path(path)
 
         error_curves(
             {f"{run.label} (batch {run.batch_size})": run.errors for run in self.runs},
-            path=path,
+            path=written,
             title=f"{self.network} on the {self.data} streetlights, alpha {self.alpha:g}",
             threshold=self.threshold,
         )
+        return written
 
 
 def _book_network(data: Data) -> Network:

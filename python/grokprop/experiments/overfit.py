@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -137,9 +138,14 @@ class OverfitResult:
         ]
         return "\n".join(head + columns(rows))
 
-    def plot(self, path: PathLike) -> None:
-        """Histograms of the training and the unseen-rows errors, written to ``path``."""
-        from ..plot import convergence_histogram
+    def plot(self, path: PathLike) -> Path:
+        """Histograms of the training and the unseen-rows errors, written to ``path``.
+
+        Returns the file written: ``path``, with ``.png`` added if it has no extension.
+        """
+        from ..plot import convergence_histogram, figure_path
+
+        written = figure_path(path)
 
         errors: dict[str, Any] = {}
         for row in self.rows:
@@ -149,11 +155,12 @@ class OverfitResult:
             errors[f"{row.label}: error on the {self.unseen_rows} unseen rows"] = row.held_out
         convergence_histogram(
             errors,
-            path=path,
+            path=written,
             title=f"Trained on {self.train_rows} streetlights, scored on the rest",
             threshold=self.threshold,
             xlabel="error",
         )
+        return written
 
 
 def overfit(
