@@ -122,3 +122,31 @@ def test_a_figure_path_without_extension_gets_png_and_the_cli_says_so(tmp_path: 
     assert result.output.splitlines()[-1] == f"figure written to {tmp_path / 'curves.png'}"
     assert png_size(tmp_path / "curves.png")[0] == 700
     assert not (tmp_path / "curves").exists()
+
+
+def test_the_pressure_table_as_a_picture(tmp_path: Path) -> None:
+    result = experiments.pressure()
+    written = result.plot(tmp_path / "pressure.png")
+    assert written == tmp_path / "pressure.png"
+    width, height = png_size(written)
+    assert width == 470 and height > 400  # 2 + 0.9 inches per weight; a row per example
+    fig = plot.pressure_table(result.X, result.goals, result.pressure)
+    ax = fig.axes[0]
+    cells = [text.get_text() for text in ax.texts]
+    minus = "\N{MINUS SIGN}"
+    # the chapter's table: + up, - down, 0 untouched
+    book = [[-1, 0, -1], [0, 1, 1], [0, 0, -1], [1, 1, 1], [0, 1, 1], [-1, 0, -1]]
+    symbols = {1: "+", -1: minus, 0: "0"}
+    assert cells[:18] == [symbols[push] for row in book for push in row]
+    assert cells[18:] == [f"{minus}1", "+3", "0"]  # the net pressure row
+    rows = [label.get_text() for label in ax.get_yticklabels()]
+    assert rows[0] == "1 0 1 \N{RIGHTWARDS ARROW} 0" and rows[-1] == "net"
+
+
+def test_the_cli_draws_the_pressure_table(tmp_path: Path) -> None:
+    path = tmp_path / "pressure.svg"
+    result = CliRunner().invoke(main, ["pressure", "--plot", str(path)])
+    assert result.exit_code == 0, result.output
+    assert experiments.pressure().table() in result.output
+    assert result.output.splitlines()[-1] == f"figure written to {path}"
+    assert path.read_text().lstrip().startswith("<?xml")

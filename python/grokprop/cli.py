@@ -314,11 +314,14 @@ _MODES = experiments.MODES_DEFAULTS
     "--epochs", default=_PRESSURE.epochs, show_default=True, help="Epochs of the training."
 )
 @backend_option
+@plot_option
 @_user_errors_as_click
-def pressure(data: str, at: str, alpha: float, epochs: int, backend: str | None) -> None:
+def pressure(
+    data: str, at: str, alpha: float, epochs: int, backend: str | None, plot_path: str | None
+) -> None:
     """The weight-pressure table: which way each example pushes each weight (program 6)."""
     result = experiments.pressure(data, at=at, alpha=alpha, epochs=epochs, backend=backend)  # type: ignore[arg-type]
-    click.echo(result.table())
+    _show(result, plot_path)
 
 
 @main.command(name="linear-vs-nonlinear")

@@ -7,6 +7,7 @@ used (``matplotlib.figure.Figure``, rendered by Agg): no pyplot state, no displa
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ __all__ = [
     "convergence_histogram",
     "error_curves",
     "figure_path",
+    "pressure_table",
 ]
 
 MISSING_MATPLOTLIB = (
@@ -137,3 +139,51 @@ def convergence_histogram(
 
 def _colors() -> list[str]:
     return [f"C{i}" for i in range(10)] * 10
+
+
+def pressure_table(
+    X: ArrayLike,
+    goals: ArrayLike,
+    pressure: ArrayLike,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """The weight-pressure table as a picture: one row per example, one column per weight.
+
+    A cell is green with ``+`` where the example pushes the weight up, red with ``-``
+    where it pushes it down and pale with ``0`` where it leaves it; each row is labelled
+    with the example's inputs and goal, and the last row adds the signs per weight (the
+    net pressure), shaded by its size.
+    """
+    inputs = np.asarray(X)
+    targets = np.asarray(goals).ravel()
+    signs = np.asarray(pressure, dtype=np.int64)
+    m, n = signs.shape
+    net = signs.sum(axis=0)
+    lines = textwrap.wrap(title, 48)
+    fig = _new_figure(height=1.0 + 0.45 * (m + 1) + 0.2 * len(lines), width=2.0 + 0.9 * n)
+    ax = fig.add_subplot()
+    # pushes in [-1, 1]; the net row scaled by the number of examples into the same range
+    shades = np.vstack([signs, net[None, :] / max(m, 1)]).astype(np.float64)
+    ax.imshow(shades, cmap="RdYlGn", vmin=-1.5, vmax=1.5, aspect="auto")
+    symbols = {1: "+", -1: "\N{MINUS SIGN}", 0: "0"}
+    for i in range(m):
+        for k in range(n):
+            ax.text(k, i, symbols[int(signs[i, k])], ha="center", va="center", fontsize="large")
+    for k in range(n):
+        count = int(net[k])
+        text = f"{count:+d}".replace("-", "\N{MINUS SIGN}") if count else "0"
+        ax.text(k, m, text, ha="center", va="center", weight="bold")
+    ax.axhline(m - 0.5, color="black", linewidth=1.5)
+    ax.set_xticks(range(n), [f"w{k}" for k in range(n)])
+    ax.xaxis.tick_top()
+    rows = [
+        f"{' '.join(f'{v:g}' for v in inputs[i])} \N{RIGHTWARDS ARROW} {targets[i]:g}"
+        for i in range(m)
+    ]
+    ax.set_yticks(range(m + 1), [*rows, "net"])
+    ax.tick_params(length=0)
+    ax.set_ylabel("example: inputs \N{RIGHTWARDS ARROW} goal")
+    ax.set_title("\n".join(lines), fontsize="medium")
+    return _finish(fig, path)
