@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import grokprop as gp
 from grokprop import experiments, plot
@@ -150,3 +151,54 @@ def test_the_cli_draws_the_pressure_table(tmp_path: Path) -> None:
     assert experiments.pressure().table() in result.output
     assert result.output.splitlines()[-1] == f"figure written to {path}"
     assert path.read_text().lstrip().startswith("<?xml")
+
+
+def _one_line_error(result: Result) -> str:
+    """The message of a CLI failure that ended in a one-line ``Error:`` and no traceback."""
+    assert result.exit_code in (1, 2), result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and result.output.rstrip().endswith(errors[0]), result.output
+    return errors[0]
+
+
+def test_plot_to_a_path_that_cannot_be_written_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    for path, why in [
+        (tmp_path / "missing" / "x.png", f"there is no directory {tmp_path / 'missing'}"),
+        (tmp_path / "file" / "x.png", f"{tmp_path / 'file'} is not a directory"),
+    ]:
+        result = CliRunner().invoke(main, ["overfit", "--seeds", "2", "--plot", str(path)])
+        assert why in _one_line_error(result)
+        assert "Overfitting" not in result.output  # refused before the experiment ran
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="needs POSIX permissions that apply (root writes into read-only directories)",
+)
+def test_plot_into_a_read_only_directory_is_refused(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        result = CliRunner().invoke(main, ["pressure", "--plot", str(locked / "p.png")])
+    finally:
+        locked.chmod(0o700)
+    assert f"the directory {locked} is read-only" in _one_line_error(result)
+
+
+def test_a_figure_write_that_fails_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.figure import Figure
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Figure, "savefig", refuse)
+    path = tmp_path / "p.png"
+    result = CliRunner().invoke(main, ["pressure", "--plot", str(path)])
+    assert "Weight pressure" in result.output  # the table came first
+    message = _one_line_error(result)
+    assert message == f"Error: cannot write the figure to {path}: Permission denied"

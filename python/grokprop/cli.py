@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -234,11 +236,27 @@ def backends() -> None:
 
 # -- the chapter's experiments (grokprop.experiments) -------------------------------------------
 
+
+def _check_plot_path(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a figure path whose directory cannot take it before the experiment runs."""
+    if value is None:
+        return None
+    directory = Path(value).parent
+    if not directory.exists():
+        raise click.BadParameter(f"cannot write {value}: there is no directory {directory}")
+    if not directory.is_dir():
+        raise click.BadParameter(f"cannot write {value}: {directory} is not a directory")
+    if not os.access(directory, os.W_OK):
+        raise click.BadParameter(f"cannot write {value}: the directory {directory} is read-only")
+    return value
+
+
 plot_option = click.option(
     "--plot",
     "plot_path",
     type=click.Path(dir_okay=False, writable=True),
     default=None,
+    callback=_check_plot_path,
     help="Also draw a figure to this file (e.g. out.png; needs grokprop[plot]).",
 )
 
@@ -288,6 +306,10 @@ def _show(result: Any, plot_path: str | None) -> None:
             written = result.plot(plot_path)
         except ImportError as exc:
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # e.g. the disk is full, or the directory went away
+            raise click.ClickException(
+                f"cannot write the figure to {plot_path}: {exc.strerror or exc}"
+            ) from exc
         click.echo(f"\nfigure written to {written}")
 
 
