@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import grokprop as gp
+from grokprop.backends import known_backends
 from grokprop.cli import main
 
 
@@ -96,3 +97,14 @@ def test_version_and_backends() -> None:
 def test_installed_entry_points(command: list[str]) -> None:
     out = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
     assert gp.__version__ in out.stdout
+
+
+def test_backends_with_a_nonsense_environment_variable_is_a_one_line_error() -> None:
+    result = CliRunner().invoke(main, ["backends"], env={"GROKPROP_BACKEND": "nope"})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == list(gp.backend_status())
+    assert lines[-1] == (
+        "Error: unknown GROKPROP_BACKEND environment variable value 'nope'; "
+        f"grokprop's backends are {known_backends()}"
+    )

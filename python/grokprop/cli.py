@@ -227,6 +227,7 @@ def verify_command(
 
 
 @main.command()
+@_user_errors_as_click
 def backends() -> None:
     """List the backends, which one is selected, and why any is unavailable."""
     for name, reason in backend_status().items():
