@@ -331,3 +331,29 @@ def test_cli_rejects_bad_options() -> None:
     assert result.exit_code != 0 and "--seeds" in result.output
     result = CliRunner().invoke(main, ["modes", "--batch-sizes", "9"])
     assert result.exit_code == 1 and "batch_size must be between 1 and" in result.output
+
+
+def test_modes_without_epochs_is_a_table_of_nothing_reached() -> None:
+    result = experiments.modes(batch_sizes=(1, None), n_seeds=2, epochs=0)
+    assert [run.epochs_to_converge() for run in result.runs] == [0, 0]
+    assert result.runs[0].seed_epochs_to_converge().tolist() == [0, 0]
+    rows = [line.split() for line in result.table().splitlines()[-2:]]
+    assert rows == [
+        ["stochastic", "1", "6", "never", "-", "-", "0.00%", "-"],
+        ["full", "6", "1", "never", "-", "-", "0.00%", "-"],
+    ]
+    out = run_cli("modes", "--epochs", "0", "--seeds", "2", "--batch-sizes", "1,full")
+    assert out.strip() == result.table()
+
+
+def test_sweeps_without_epochs_have_no_final_error_rather_than_an_infinite_one() -> None:
+    lvn = experiments.linear_vs_nonlinear(3, epochs=0)
+    row = next(line for line in lvn.table().splitlines() if line.startswith("[3, 4, 1] relu"))
+    assert row.split()[4:] == ["0.00%", "0", "-", "-", "-", "-", "-"]
+    result = experiments.overfit(3, epochs=0)
+    row = next(line for line in result.table().splitlines() if line.startswith("[3, 1] no"))
+    # on the unseen rows: the error of the starting weights (5% of three seeds: the lowest)
+    start = [
+        ((gp.Network([3, 1], seed=seed).predict(X6[2:]) - Y6[2:]) ** 2).sum() for seed in range(3)
+    ]
+    assert row.split()[5:9] == ["0.00%", "0.00%", "-", f"{min(start):.3g}"]

@@ -99,7 +99,8 @@ class LinearVsNonlinearResult:
                 row.label,
                 percent(row.converged_fraction(self.threshold)),
                 str(int(row.result.diverged.sum())),
-                *quantile_cells(row.result.final_errors),
+                # without epochs there is no final error (NaN), which is not a divergence
+                *(quantile_cells(row.result.final_errors) if self.epochs else ["-"] * 5),
             ]
             for row in self.rows
         ]

@@ -46,6 +46,8 @@ DEFAULTS = ModesDefaults()
 def _epochs_to_reach(curves: FloatArray, threshold: float) -> NDArray[np.int64]:
     """Per curve, the first epoch (counting from 1) whose error is below ``threshold``; 0 if none."""
     below = np.asarray(curves) < threshold
+    if below.shape[-1] == 0:  # no epochs: nothing was reached (and argmax has nothing to scan)
+        return np.zeros(below.shape[:-1], dtype=np.int64)
     return np.where(below.any(axis=-1), below.argmax(axis=-1) + 1, 0)
 
 
@@ -127,7 +129,7 @@ class ModesResult:
                     str(run.updates_per_epoch),
                     str(epochs) if epochs else "never",
                     str(epochs * run.updates_per_epoch) if epochs else "-",
-                    g(float(run.errors[-1])),
+                    g(float(run.errors[-1])) if run.errors.size else "-",
                     percent(reached.size / len(run.seeds)),
                     g(float(np.median(reached)), 4) if reached.size else "-",
                 ]

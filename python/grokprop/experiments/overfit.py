@@ -131,7 +131,10 @@ class OverfitResult:
                 row.label,
                 percent(row.memorized_fraction(self.threshold)),
                 percent(row.generalized_fraction(self.threshold)),
-                g(float(order_statistics(row.result.final_errors, [0.5])[0])),
+                # without epochs there is no training error (NaN), which is not a divergence
+                g(float(order_statistics(row.result.final_errors, [0.5])[0]))
+                if self.epochs
+                else "-",
                 *(g(q) for q in order_statistics(row.held_out, (0.05, 0.5, 0.95))),
             ]
             for row in self.rows
