@@ -108,3 +108,12 @@ def test_backends_with_a_nonsense_environment_variable_is_a_one_line_error() -> 
         "Error: unknown GROKPROP_BACKEND environment variable value 'nope'; "
         f"grokprop's backends are {known_backends()}"
     )
+
+
+def test_overfit_help_names_the_option_not_a_fixed_count() -> None:
+    code, out = run("overfit", "--help")
+    assert code == 0
+    assert "first two" not in out
+    assert "Train on the first --train-rows streetlights only; score on the rest" in out
+    code, out = run("--help")
+    assert "Train on the first --train-rows streetlights only;" in " ".join(out.split())

@@ -405,7 +405,8 @@ def overfit(
     backend: str | None,
     plot_path: str | None,
 ) -> None:
-    """Train on the first two streetlights only; score on the rest (memorize vs generalize)."""
+    """Train on the first --train-rows streetlights only; score on the rest (memorize vs
+    generalize)."""
     result = experiments.overfit(
         n_seeds,
         first_seed=first_seed,
