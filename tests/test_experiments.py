@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -357,3 +360,21 @@ def test_sweeps_without_epochs_have_no_final_error_rather_than_an_infinite_one()
         ((gp.Network([3, 1], seed=seed).predict(X6[2:]) - Y6[2:]) ** 2).sum() for seed in range(3)
     ]
     assert row.split()[5:9] == ["0.00%", "0.00%", "-", f"{min(start):.3g}"]
+
+
+def test_overfit_with_a_diverging_alpha_warns_nothing() -> None:
+    # the test run turns warnings into errors: an overflow warning would fail here
+    result = experiments.overfit(3, alpha=1e300)
+    for row in result.rows:
+        assert row.result.diverged.all() and np.isinf(row.held_out).all()
+    assert result.rows[0].memorized_fraction() == 0.0
+    with np.errstate(all="raise"):  # nor does the caller's error state change anything
+        again = experiments.overfit(3, alpha=1e300)
+    assert np.array_equal(again.rows[1].held_out, result.rows[1].held_out)
+    out = subprocess.run(
+        [sys.executable, "-m", "grokprop", "overfit", "--seeds", "3", "--alpha", "1e300"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stderr == "" and "Overfitting: trained on the first 2" in out.stdout
