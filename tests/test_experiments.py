@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -378,3 +379,62 @@ def test_overfit_with_a_diverging_alpha_warns_nothing() -> None:
         check=True,
     )
     assert out.stderr == "" and "Overfitting: trained on the first 2" in out.stdout
+
+
+@pytest.fixture
+def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any training fail loudly: the checks below must come before the first one."""
+
+    def trained(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a network trained before the arguments were checked")
+
+    for name in ("linear_vs_nonlinear", "overfit", "modes"):
+        monkeypatch.setattr(sys.modules[f"grokprop.experiments.{name}"], "sweep", trained)
+    monkeypatch.setattr(gp.Network, "fit", trained)
+
+
+@pytest.mark.usefixtures("no_training")
+@pytest.mark.parametrize(
+    ("run", "error", "message"),
+    [
+        (lambda: experiments.modes(batch_sizes=[]), ValueError, "batch_sizes must hold at least"),
+        (lambda: experiments.modes(batch_sizes="12"), TypeError, "batch_sizes must be a sequence"),
+        (lambda: experiments.modes(batch_sizes=(1, 9)), ValueError, "batch_size must be between"),
+        (
+            lambda: experiments.modes(batch_sizes=(1, 0)),
+            ValueError,
+            "batch_size must be an integer",
+        ),
+        (lambda: experiments.modes(threshold="x"), TypeError, "threshold must be a real number"),
+        (lambda: experiments.modes(threshold=None), TypeError, "threshold must be a real number"),
+        (lambda: experiments.modes(threshold=0.0), ValueError, "threshold must be a finite number"),
+        (lambda: experiments.modes(alpha=-1.0), ValueError, "alpha must be a finite number > 0"),
+        (lambda: experiments.modes(epochs=-1), ValueError, "epochs must be an integer >= 0"),
+        (lambda: experiments.modes(n_seeds=0), ValueError, "n_seeds must be an integer >= 1"),
+        (
+            lambda: experiments.linear_vs_nonlinear(threshold=None),
+            TypeError,
+            "threshold must be a real number",
+        ),
+        (
+            lambda: experiments.linear_vs_nonlinear(hidden=0),
+            ValueError,
+            "hidden must be an integer",
+        ),
+        (lambda: experiments.linear_vs_nonlinear(alpha=0), ValueError, "alpha must be a finite"),
+        (
+            lambda: experiments.linear_vs_nonlinear(epochs=1.5),
+            TypeError,
+            "epochs must be an integer",
+        ),
+        (lambda: experiments.overfit(threshold="x"), TypeError, "threshold must be a real number"),
+        (lambda: experiments.overfit(threshold=np.nan), ValueError, "threshold must be a finite"),
+        (lambda: experiments.overfit(alpha=np.inf), ValueError, "alpha must be a finite number"),
+        (lambda: experiments.overfit(first_seed=-1), ValueError, "first_seed must be an integer"),
+    ],
+)
+def test_experiment_arguments_are_checked_before_anything_trains(
+    run: Callable[[], object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        run()

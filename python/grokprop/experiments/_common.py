@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Literal, Protocol, TypeVar, get_args
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -38,6 +38,11 @@ def one_of(choices: Sequence[str]) -> str:
     """``"'book', 'start' or 'trained'"``: the choices as an error message lists them."""
     quoted = [repr(choice) for choice in choices]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def check_threshold(threshold: Any) -> float:
+    """The error below which a network counts as converged: a finite number > 0."""
+    return check.check_positive(threshold, "threshold")
 
 
 def seed_range(n_seeds: int, first_seed: int) -> range:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _validation as check
 from .. import datasets
 from ..backends import resolve
 from ..specs import Activation
@@ -20,6 +21,7 @@ from ._common import (
     QUANTILES,
     PathLike,
     by_label,
+    check_threshold,
     network_label,
     order_statistics,
     seed_range,
@@ -151,8 +153,13 @@ def linear_vs_nonlinear(
     middle layer adds nothing — a product of matrices is one matrix — so the deep linear
     network fails like the network without hidden layer.
     """
+    # every argument is checked before the first network trains
     X, y = datasets.streetlights("nonlinear")
     seeds = seed_range(n_seeds, first_seed)
+    alpha = check.check_positive(alpha, "alpha")
+    epochs = check.check_int(epochs, "epochs", minimum=0)
+    hidden = check.check_int(hidden, "hidden", minimum=1)
+    threshold = check_threshold(threshold)
     networks = [
         ((3, hidden, 1), Activation.RELU),
         ((3, hidden, 1), Activation.LINEAR),

@@ -21,6 +21,7 @@ from ._common import (
     FIRST_SEED,
     PathLike,
     by_label,
+    check_threshold,
     network_label,
     order_statistics,
     seed_range,
@@ -183,10 +184,14 @@ def overfit(
     middle light (``w0 = -w2``), so a network can memorize them without learning the rule
     that decides the other four.
     """
+    # every argument is checked before the first network trains
     X, y = datasets.streetlights("linear")
     if check.check_int(train_rows, "train_rows", minimum=1) >= len(X):
         raise ValueError(f"train_rows must be between 1 and {len(X) - 1}, got {train_rows!r}")
     seeds = seed_range(n_seeds, first_seed)
+    alpha = check.check_positive(alpha, "alpha")
+    epochs = check.check_int(epochs, "epochs", minimum=0)
+    threshold = check_threshold(threshold)
     rows = []
     for sizes, activation in (((3, 1), Activation.LINEAR), ((3, 4, 1), Activation.RELU)):
         result = sweep(
