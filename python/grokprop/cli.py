@@ -64,7 +64,9 @@ def _user_errors_as_click(command: F) -> F:
             BackendUnavailableError,
             DivergenceError,
         ) as exc:
-            raise click.ClickException(str(exc)) from exc
+            # a bare MemoryError (a failed allocation) has no message of its own
+            message = str(exc) or ("not enough memory" if isinstance(exc, MemoryError) else "")
+            raise click.ClickException(message or type(exc).__name__) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -81,13 +83,23 @@ def _parse_sizes(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     return sizes
 
 
-def _parse_batch_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int | None:
+def _batch_size(value: str) -> int | None:
     if value == "full":
         return None
     try:
         return int(value)
     except ValueError:
         raise click.BadParameter(f"expected a positive integer or 'full', got {value!r}") from None
+
+
+def _parse_batch_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int | None:
+    return _batch_size(value)
+
+
+def _parse_batch_sizes(
+    _ctx: click.Context, _param: click.Parameter, value: str
+) -> list[int | None]:
+    return [_batch_size(part.strip()) for part in value.split(",")]
 
 
 backend_option = click.option(
@@ -424,6 +436,7 @@ def overfit(
 @click.option(
     "--batch-sizes",
     default=",".join(_batch_size_text(size) for size in _MODES.batch_sizes),
+    callback=_parse_batch_sizes,
     show_default=True,
     help="Comma-separated batch sizes; 1 = stochastic, 'full' = the whole dataset.",
 )
@@ -444,7 +457,7 @@ def overfit(
 @_user_errors_as_click
 def modes(
     data: str,
-    batch_sizes: str,
+    batch_sizes: list[int | None],
     n_seeds: int,
     first_seed: int,
     alpha: float | None,
@@ -454,10 +467,9 @@ def modes(
     plot_path: str | None,
 ) -> None:
     """Stochastic vs mini-batch vs full gradient descent: epochs to converge (program 8)."""
-    sizes = [_parse_batch_size(None, None, part.strip()) for part in batch_sizes.split(",")]  # type: ignore[arg-type]
     result = experiments.modes(
         data,  # type: ignore[arg-type]
-        batch_sizes=sizes,
+        batch_sizes=batch_sizes,
         n_seeds=n_seeds,
         first_seed=first_seed,
         alpha=alpha,

@@ -49,6 +49,11 @@ def seed_range(n_seeds: int, first_seed: int) -> range:
     """``first_seed .. first_seed + n_seeds - 1``, after checking both."""
     count = check.check_int(n_seeds, "n_seeds", minimum=1)
     first = check.check_int(first_seed, "first_seed", minimum=0)
+    if first + count - 1 > check.SEED_MAX:
+        raise ValueError(
+            f"seeds must be at most 2**32 - 1: n_seeds={count} from first_seed={first} run to "
+            f"{first + count - 1}"
+        )
     return range(first, first + count)
 
 
