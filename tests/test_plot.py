@@ -202,3 +202,23 @@ def test_a_figure_write_that_fails_is_a_one_line_error(
     assert "Weight pressure" in result.output  # the table came first
     message = _one_line_error(result)
     assert message == f"Error: cannot write the figure to {path}: Permission denied"
+
+
+@pytest.mark.usefixtures("without_matplotlib")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["pressure"],
+        ["linear-vs-nonlinear", "--seeds", "3"],
+        ["overfit", "--seeds", "3"],
+        ["modes", "--seeds", "2", "--epochs", "5"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_every_plot_option_without_matplotlib_is_one_line_naming_the_extra(
+    tmp_path: Path, command: list[str]
+) -> None:
+    result = CliRunner().invoke(main, [*command, "--plot", str(tmp_path / "f.png")])
+    assert _one_line_error(result) == f"Error: {plot.MISSING_MATPLOTLIB}"
+    assert "pip install 'grokprop[plot]'" in plot.MISSING_MATPLOTLIB
+    assert not (tmp_path / "f.png").exists()
