@@ -1,6 +1,6 @@
 """E1: the linear-vs-nonlinear experiment at full size (10,000 seeds x 3 kinds of network).
 
-The issue's target: under a second on the cpp backend. Every backend's sweep is warmed up
+The target: under a second on the cpp backend. Every backend's sweep is warmed up
 (numba compiles) before timing; the result is checked before it counts.
 """
 

@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 import grokprop as gp
+from grokprop import experiments
+from grokprop.backends import known_backends
 from grokprop.cli import main
 
 
@@ -96,3 +98,116 @@ def test_version_and_backends() -> None:
 def test_installed_entry_points(command: list[str]) -> None:
     out = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
     assert gp.__version__ in out.stdout
+
+
+def test_backends_with_a_nonsense_environment_variable_is_a_one_line_error() -> None:
+    result = CliRunner().invoke(main, ["backends"], env={"GROKPROP_BACKEND": "nope"})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == list(gp.backend_status())
+    assert lines[-1] == (
+        "Error: unknown GROKPROP_BACKEND environment variable value 'nope'; "
+        f"grokprop's backends are {known_backends()}"
+    )
+
+
+def test_overfit_help_names_the_option_not_a_fixed_count() -> None:
+    code, out = run("overfit", "--help")
+    assert code == 0
+    assert "first two" not in out
+    assert "Train on the first --train-rows streetlights only; score on the rest" in out
+    code, out = run("--help")
+    assert "Train on the first --train-rows streetlights only;" in " ".join(out.split())
+
+
+OUT_OF_RANGE = {
+    "chapter6": [["--backend", "nope"]],
+    "verify": [
+        ["--epochs", "-1"],
+        ["--alpha", "0"],
+        ["--alpha", "nan"],
+        ["--seed", "-1"],
+        ["--seed", str(2**32)],
+        ["--rows", "0"],
+        ["--weight-scale", "-1"],
+        ["--sizes", "0,1"],
+        ["--batch-size", "0"],
+        ["--epochs", str(10**23)],
+        ["--sizes", "3,99999999999,1"],
+        ["--dtype", "float16"],
+        ["--activation", "tanh"],
+    ],
+    "pressure": [
+        ["--epochs", "-1"],
+        ["--alpha", "0"],
+        ["--alpha", "inf"],
+        ["--at", "later"],
+        ["--data", "circular"],
+        ["--plot", "/nonexistent-dir/p.png"],
+    ],
+    "linear-vs-nonlinear": [
+        ["--seeds", "0"],
+        ["--seeds", str(10**17)],
+        ["--hidden", "0"],
+        ["--hidden", "99999999999"],
+        ["--epochs", "-1"],
+        ["--alpha", "-1"],
+        ["--threshold", "0"],
+        ["--threshold", "nan"],
+        ["--first-seed", "-1"],
+        ["--first-seed", str(2**32 - 1)],
+        ["--backend", "nope"],
+    ],
+    "overfit": [
+        ["--train-rows", "6"],
+        ["--train-rows", "0"],
+        ["--threshold", "-1"],
+        ["--alpha", "0"],
+        ["--epochs", "-5"],
+        ["--seeds", "0"],
+    ],
+    "modes": [
+        ["--batch-sizes", "0"],
+        ["--batch-sizes", "7"],
+        ["--batch-sizes", ""],
+        ["--batch-sizes", "1,x"],
+        ["--epochs", "-1"],
+        ["--epochs", str(10**10)],
+        ["--threshold", "nan"],
+        ["--alpha", "0"],
+        ["--first-seed", "-2"],
+        ["--data", "nonlinear", "--batch-sizes", "5"],
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [(command, args) for command, cases in OUT_OF_RANGE.items() for args in cases],
+    ids=[
+        f"{command} {' '.join(args)}" for command, cases in OUT_OF_RANGE.items() for args in cases
+    ],
+)
+def test_an_out_of_range_option_is_a_one_line_error(command: str, args: list[str]) -> None:
+    result = CliRunner().invoke(main, [command, *args])
+    assert result.exit_code in (1, 2), result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and result.output.rstrip().endswith(errors[0]), result.output
+    assert len(errors[0]) > len("Error: ") + 10  # a message, not an empty one
+
+
+def test_every_subcommand_is_covered_by_the_out_of_range_checks() -> None:
+    assert set(OUT_OF_RANGE) | {"backends"} == set(main.commands)  # backends: no options
+
+
+def test_a_failed_allocation_without_a_message_still_says_what_happened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def out_of_memory(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(experiments, "overfit", out_of_memory)
+    code, out = run("overfit")
+    assert code == 1 and out.strip() == "Error: not enough memory"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -331,3 +335,106 @@ def test_cli_rejects_bad_options() -> None:
     assert result.exit_code != 0 and "--seeds" in result.output
     result = CliRunner().invoke(main, ["modes", "--batch-sizes", "9"])
     assert result.exit_code == 1 and "batch_size must be between 1 and" in result.output
+
+
+def test_modes_without_epochs_is_a_table_of_nothing_reached() -> None:
+    result = experiments.modes(batch_sizes=(1, None), n_seeds=2, epochs=0)
+    assert [run.epochs_to_converge() for run in result.runs] == [0, 0]
+    assert result.runs[0].seed_epochs_to_converge().tolist() == [0, 0]
+    rows = [line.split() for line in result.table().splitlines()[-2:]]
+    assert rows == [
+        ["stochastic", "1", "6", "never", "-", "-", "0.00%", "-"],
+        ["full", "6", "1", "never", "-", "-", "0.00%", "-"],
+    ]
+    out = run_cli("modes", "--epochs", "0", "--seeds", "2", "--batch-sizes", "1,full")
+    assert out.strip() == result.table()
+
+
+def test_sweeps_without_epochs_have_no_final_error_rather_than_an_infinite_one() -> None:
+    lvn = experiments.linear_vs_nonlinear(3, epochs=0)
+    row = next(line for line in lvn.table().splitlines() if line.startswith("[3, 4, 1] relu"))
+    assert row.split()[4:] == ["0.00%", "0", "-", "-", "-", "-", "-"]
+    result = experiments.overfit(3, epochs=0)
+    row = next(line for line in result.table().splitlines() if line.startswith("[3, 1] no"))
+    # on the unseen rows: the error of the starting weights (5% of three seeds: the lowest)
+    start = [
+        ((gp.Network([3, 1], seed=seed).predict(X6[2:]) - Y6[2:]) ** 2).sum() for seed in range(3)
+    ]
+    assert row.split()[5:9] == ["0.00%", "0.00%", "-", f"{min(start):.3g}"]
+
+
+def test_overfit_with_a_diverging_alpha_warns_nothing() -> None:
+    # the test run turns warnings into errors: an overflow warning would fail here
+    result = experiments.overfit(3, alpha=1e300)
+    for row in result.rows:
+        assert row.result.diverged.all() and np.isinf(row.held_out).all()
+    assert result.rows[0].memorized_fraction() == 0.0
+    with np.errstate(all="raise"):  # nor does the caller's error state change anything
+        again = experiments.overfit(3, alpha=1e300)
+    assert np.array_equal(again.rows[1].held_out, result.rows[1].held_out)
+    out = subprocess.run(
+        [sys.executable, "-m", "grokprop", "overfit", "--seeds", "3", "--alpha", "1e300"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stderr == "" and "Overfitting: trained on the first 2" in out.stdout
+
+
+@pytest.fixture
+def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any training fail loudly: the checks below must come before the first one."""
+
+    def trained(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a network trained before the arguments were checked")
+
+    for name in ("linear_vs_nonlinear", "overfit", "modes"):
+        monkeypatch.setattr(sys.modules[f"grokprop.experiments.{name}"], "sweep", trained)
+    monkeypatch.setattr(gp.Network, "fit", trained)
+
+
+@pytest.mark.usefixtures("no_training")
+@pytest.mark.parametrize(
+    ("run", "error", "message"),
+    [
+        (lambda: experiments.modes(batch_sizes=[]), ValueError, "batch_sizes must hold at least"),
+        (lambda: experiments.modes(batch_sizes="12"), TypeError, "batch_sizes must be a sequence"),
+        (lambda: experiments.modes(batch_sizes=(1, 9)), ValueError, "batch_size must be between"),
+        (
+            lambda: experiments.modes(batch_sizes=(1, 0)),
+            ValueError,
+            "batch_size must be an integer",
+        ),
+        (lambda: experiments.modes(threshold="x"), TypeError, "threshold must be a real number"),
+        (lambda: experiments.modes(threshold=None), TypeError, "threshold must be a real number"),
+        (lambda: experiments.modes(threshold=0.0), ValueError, "threshold must be a finite number"),
+        (lambda: experiments.modes(alpha=-1.0), ValueError, "alpha must be a finite number > 0"),
+        (lambda: experiments.modes(epochs=-1), ValueError, "epochs must be an integer >= 0"),
+        (lambda: experiments.modes(n_seeds=0), ValueError, "n_seeds must be an integer >= 1"),
+        (
+            lambda: experiments.linear_vs_nonlinear(threshold=None),
+            TypeError,
+            "threshold must be a real number",
+        ),
+        (
+            lambda: experiments.linear_vs_nonlinear(hidden=0),
+            ValueError,
+            "hidden must be an integer",
+        ),
+        (lambda: experiments.linear_vs_nonlinear(alpha=0), ValueError, "alpha must be a finite"),
+        (
+            lambda: experiments.linear_vs_nonlinear(epochs=1.5),
+            TypeError,
+            "epochs must be an integer",
+        ),
+        (lambda: experiments.overfit(threshold="x"), TypeError, "threshold must be a real number"),
+        (lambda: experiments.overfit(threshold=np.nan), ValueError, "threshold must be a finite"),
+        (lambda: experiments.overfit(alpha=np.inf), ValueError, "alpha must be a finite number"),
+        (lambda: experiments.overfit(first_seed=-1), ValueError, "first_seed must be an integer"),
+    ],
+)
+def test_experiment_arguments_are_checked_before_anything_trains(
+    run: Callable[[], object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        run()

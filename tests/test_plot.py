@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import grokprop as gp
 from grokprop import experiments, plot
@@ -110,3 +111,114 @@ def test_without_matplotlib_the_cli_prints_the_table_then_a_clear_error(tmp_path
     assert "Error: plotting needs matplotlib" in result.output
     assert "pip install 'grokprop[plot]'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_figure_path_without_extension_gets_png_and_the_cli_says_so(tmp_path: Path) -> None:
+    assert plot.figure_path(tmp_path / "errors.svg") == tmp_path / "errors.svg"
+    assert plot.figure_path(tmp_path / "errors") == tmp_path / "errors.png"
+    result = CliRunner().invoke(
+        main, ["modes", "--seeds", "2", "--epochs", "20", "--plot", str(tmp_path / "curves")]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"figure written to {tmp_path / 'curves.png'}"
+    assert png_size(tmp_path / "curves.png")[0] == 700
+    assert not (tmp_path / "curves").exists()
+
+
+def test_the_pressure_table_as_a_picture(tmp_path: Path) -> None:
+    result = experiments.pressure()
+    written = result.plot(tmp_path / "pressure.png")
+    assert written == tmp_path / "pressure.png"
+    width, height = png_size(written)
+    assert width == 470 and height > 400  # 2 + 0.9 inches per weight; a row per example
+    fig = plot.pressure_table(result.X, result.goals, result.pressure)
+    ax = fig.axes[0]
+    cells = [text.get_text() for text in ax.texts]
+    minus = "\N{MINUS SIGN}"
+    # the chapter's table: + up, - down, 0 untouched
+    book = [[-1, 0, -1], [0, 1, 1], [0, 0, -1], [1, 1, 1], [0, 1, 1], [-1, 0, -1]]
+    symbols = {1: "+", -1: minus, 0: "0"}
+    assert cells[:18] == [symbols[push] for row in book for push in row]
+    assert cells[18:] == [f"{minus}1", "+3", "0"]  # the net pressure row
+    rows = [label.get_text() for label in ax.get_yticklabels()]
+    assert rows[0] == "1 0 1 \N{RIGHTWARDS ARROW} 0" and rows[-1] == "net"
+
+
+def test_the_cli_draws_the_pressure_table(tmp_path: Path) -> None:
+    path = tmp_path / "pressure.svg"
+    result = CliRunner().invoke(main, ["pressure", "--plot", str(path)])
+    assert result.exit_code == 0, result.output
+    assert experiments.pressure().table() in result.output
+    assert result.output.splitlines()[-1] == f"figure written to {path}"
+    assert path.read_text().lstrip().startswith("<?xml")
+
+
+def _one_line_error(result: Result) -> str:
+    """The message of a CLI failure that ended in a one-line ``Error:`` and no traceback."""
+    assert result.exit_code in (1, 2), result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and result.output.rstrip().endswith(errors[0]), result.output
+    return errors[0]
+
+
+def test_plot_to_a_path_that_cannot_be_written_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    for path, why in [
+        (tmp_path / "missing" / "x.png", f"there is no directory {tmp_path / 'missing'}"),
+        (tmp_path / "file" / "x.png", f"{tmp_path / 'file'} is not a directory"),
+    ]:
+        result = CliRunner().invoke(main, ["overfit", "--seeds", "2", "--plot", str(path)])
+        assert why in _one_line_error(result)
+        assert "Overfitting" not in result.output  # refused before the experiment ran
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="needs POSIX permissions that apply (root writes into read-only directories)",
+)
+def test_plot_into_a_read_only_directory_is_refused(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        result = CliRunner().invoke(main, ["pressure", "--plot", str(locked / "p.png")])
+    finally:
+        locked.chmod(0o700)
+    assert f"the directory {locked} is read-only" in _one_line_error(result)
+
+
+def test_a_figure_write_that_fails_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.figure import Figure
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Figure, "savefig", refuse)
+    path = tmp_path / "p.png"
+    result = CliRunner().invoke(main, ["pressure", "--plot", str(path)])
+    assert "Weight pressure" in result.output  # the table came first
+    message = _one_line_error(result)
+    assert message == f"Error: cannot write the figure to {path}: Permission denied"
+
+
+@pytest.mark.usefixtures("without_matplotlib")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["pressure"],
+        ["linear-vs-nonlinear", "--seeds", "3"],
+        ["overfit", "--seeds", "3"],
+        ["modes", "--seeds", "2", "--epochs", "5"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_every_plot_option_without_matplotlib_is_one_line_naming_the_extra(
+    tmp_path: Path, command: list[str]
+) -> None:
+    result = CliRunner().invoke(main, [*command, "--plot", str(tmp_path / "f.png")])
+    assert _one_line_error(result) == f"Error: {plot.MISSING_MATPLOTLIB}"
+    assert "pip install 'grokprop[plot]'" in plot.MISSING_MATPLOTLIB
+    assert not (tmp_path / "f.png").exists()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -13,7 +15,7 @@ import numpy as np
 
 from . import datasets, experiments
 from ._version import __version__
-from .backends import BACKEND_NAMES, backend_status, get_backend, use_backend
+from .backends import backend_status, get_backend, known_backends, use_backend
 from .chapter6 import run_all
 from .errors import BackendUnavailableError, DivergenceError
 from .network import Network
@@ -62,7 +64,9 @@ def _user_errors_as_click(command: F) -> F:
             BackendUnavailableError,
             DivergenceError,
         ) as exc:
-            raise click.ClickException(str(exc)) from exc
+            # a bare MemoryError (a failed allocation) has no message of its own
+            message = str(exc) or ("not enough memory" if isinstance(exc, MemoryError) else "")
+            raise click.ClickException(message or type(exc).__name__) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -79,7 +83,7 @@ def _parse_sizes(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     return sizes
 
 
-def _parse_batch_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int | None:
+def _batch_size(value: str) -> int | None:
     if value == "full":
         return None
     try:
@@ -88,9 +92,19 @@ def _parse_batch_size(_ctx: click.Context, _param: click.Parameter, value: str) 
         raise click.BadParameter(f"expected a positive integer or 'full', got {value!r}") from None
 
 
+def _parse_batch_size(_ctx: click.Context, _param: click.Parameter, value: str) -> int | None:
+    return _batch_size(value)
+
+
+def _parse_batch_sizes(
+    _ctx: click.Context, _param: click.Parameter, value: str
+) -> list[int | None]:
+    return [_batch_size(part.strip()) for part in value.split(",")]
+
+
 backend_option = click.option(
     "--backend",
-    type=click.Choice(BACKEND_NAMES),
+    type=click.Choice(known_backends()),
     default=None,
     help="Backend to run on (default: GROKPROP_BACKEND, else the fastest available).",
 )
@@ -183,7 +197,7 @@ def chapter6(backend: str | None) -> None:
     "--backend",
     "backends",
     multiple=True,
-    type=click.Choice(BACKEND_NAMES),
+    type=click.Choice(known_backends()),
     help="Compare only these backends (repeatable; default: every available one).",
 )
 @_user_errors_as_click
@@ -225,6 +239,7 @@ def verify_command(
 
 
 @main.command()
+@_user_errors_as_click
 def backends() -> None:
     """List the backends, which one is selected, and why any is unavailable."""
     for name, reason in backend_status().items():
@@ -234,11 +249,27 @@ def backends() -> None:
 
 # -- the chapter's experiments (grokprop.experiments) -------------------------------------------
 
+
+def _check_plot_path(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a figure path whose directory cannot take it before the experiment runs."""
+    if value is None:
+        return None
+    directory = Path(value).parent
+    if not directory.exists():
+        raise click.BadParameter(f"cannot write {value}: there is no directory {directory}")
+    if not directory.is_dir():
+        raise click.BadParameter(f"cannot write {value}: {directory} is not a directory")
+    if not os.access(directory, os.W_OK):
+        raise click.BadParameter(f"cannot write {value}: the directory {directory} is read-only")
+    return value
+
+
 plot_option = click.option(
     "--plot",
     "plot_path",
     type=click.Path(dir_okay=False, writable=True),
     default=None,
+    callback=_check_plot_path,
     help="Also draw a figure to this file (e.g. out.png; needs grokprop[plot]).",
 )
 
@@ -285,10 +316,14 @@ def _show(result: Any, plot_path: str | None) -> None:
     click.echo(result.table())
     if plot_path is not None:
         try:
-            result.plot(plot_path)
+            written = result.plot(plot_path)
         except ImportError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"\nfigure written to {plot_path}")
+        except OSError as exc:  # e.g. the disk is full, or the directory went away
+            raise click.ClickException(
+                f"cannot write the figure to {plot_path}: {exc.strerror or exc}"
+            ) from exc
+        click.echo(f"\nfigure written to {written}")
 
 
 _PRESSURE = experiments.PRESSURE_DEFAULTS
@@ -314,11 +349,14 @@ _MODES = experiments.MODES_DEFAULTS
     "--epochs", default=_PRESSURE.epochs, show_default=True, help="Epochs of the training."
 )
 @backend_option
+@plot_option
 @_user_errors_as_click
-def pressure(data: str, at: str, alpha: float, epochs: int, backend: str | None) -> None:
+def pressure(
+    data: str, at: str, alpha: float, epochs: int, backend: str | None, plot_path: str | None
+) -> None:
     """The weight-pressure table: which way each example pushes each weight (program 6)."""
     result = experiments.pressure(data, at=at, alpha=alpha, epochs=epochs, backend=backend)  # type: ignore[arg-type]
-    click.echo(result.table())
+    _show(result, plot_path)
 
 
 @main.command(name="linear-vs-nonlinear")
@@ -379,7 +417,8 @@ def overfit(
     backend: str | None,
     plot_path: str | None,
 ) -> None:
-    """Train on the first two streetlights only; score on the rest (memorize vs generalize)."""
+    """Train on the first --train-rows streetlights only; score on the rest (memorize vs
+    generalize)."""
     result = experiments.overfit(
         n_seeds,
         first_seed=first_seed,
@@ -397,6 +436,7 @@ def overfit(
 @click.option(
     "--batch-sizes",
     default=",".join(_batch_size_text(size) for size in _MODES.batch_sizes),
+    callback=_parse_batch_sizes,
     show_default=True,
     help="Comma-separated batch sizes; 1 = stochastic, 'full' = the whole dataset.",
 )
@@ -417,7 +457,7 @@ def overfit(
 @_user_errors_as_click
 def modes(
     data: str,
-    batch_sizes: str,
+    batch_sizes: list[int | None],
     n_seeds: int,
     first_seed: int,
     alpha: float | None,
@@ -427,10 +467,9 @@ def modes(
     plot_path: str | None,
 ) -> None:
     """Stochastic vs mini-batch vs full gradient descent: epochs to converge (program 8)."""
-    sizes = [_parse_batch_size(None, None, part.strip()) for part in batch_sizes.split(",")]  # type: ignore[arg-type]
     result = experiments.modes(
         data,  # type: ignore[arg-type]
-        batch_sizes=sizes,
+        batch_sizes=batch_sizes,
         n_seeds=n_seeds,
         first_seed=first_seed,
         alpha=alpha,

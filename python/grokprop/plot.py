@@ -7,7 +7,9 @@ used (``matplotlib.figure.Figure``, rendered by Agg): no pyplot state, no displa
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,7 +18,13 @@ from numpy.typing import ArrayLike
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["MISSING_MATPLOTLIB", "convergence_histogram", "error_curves"]
+__all__ = [
+    "MISSING_MATPLOTLIB",
+    "convergence_histogram",
+    "error_curves",
+    "figure_path",
+    "pressure_table",
+]
 
 MISSING_MATPLOTLIB = (
     "plotting needs matplotlib, which is not installed; install it with: "
@@ -24,17 +32,37 @@ MISSING_MATPLOTLIB = (
 )
 
 
-def _new_figure(height: float = 3.8) -> Figure:
+def _matplotlib() -> Any:
     try:
-        from matplotlib.figure import Figure
+        import matplotlib as mpl
     except ImportError as exc:
         raise ImportError(MISSING_MATPLOTLIB) from exc
-    return Figure(figsize=(7.0, height), dpi=100, layout="constrained")
+    return mpl
+
+
+def _new_figure(height: float = 3.8, width: float = 7.0) -> Figure:
+    _matplotlib()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def figure_path(path: str | os.PathLike[str]) -> Path:
+    """The file a figure for ``path`` is written to.
+
+    The format follows the file name (``.png``, ``.svg``, ``.pdf``); a name without an
+    extension gets matplotlib's default one (``savefig.format``, ``.png`` unless changed),
+    as ``savefig`` would add it.
+    """
+    target = Path(path)
+    if target.suffix:
+        return target
+    return target.with_name(f"{target.name}.{_matplotlib().rcParams['savefig.format']}")
 
 
 def _finish(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
     if path is not None:
-        fig.savefig(path)  # the format follows the file name (.png, .svg, .pdf)
+        fig.savefig(figure_path(path))
     return fig
 
 
@@ -111,3 +139,51 @@ def convergence_histogram(
 
 def _colors() -> list[str]:
     return [f"C{i}" for i in range(10)] * 10
+
+
+def pressure_table(
+    X: ArrayLike,
+    goals: ArrayLike,
+    pressure: ArrayLike,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """The weight-pressure table as a picture: one row per example, one column per weight.
+
+    A cell is green with ``+`` where the example pushes the weight up, red with ``-``
+    where it pushes it down and pale with ``0`` where it leaves it; each row is labelled
+    with the example's inputs and goal, and the last row adds the signs per weight (the
+    net pressure), shaded by its size.
+    """
+    inputs = np.asarray(X)
+    targets = np.asarray(goals).ravel()
+    signs = np.asarray(pressure, dtype=np.int64)
+    m, n = signs.shape
+    net = signs.sum(axis=0)
+    lines = textwrap.wrap(title, 48)
+    fig = _new_figure(height=1.0 + 0.45 * (m + 1) + 0.2 * len(lines), width=2.0 + 0.9 * n)
+    ax = fig.add_subplot()
+    # pushes in [-1, 1]; the net row scaled by the number of examples into the same range
+    shades = np.vstack([signs, net[None, :] / max(m, 1)]).astype(np.float64)
+    ax.imshow(shades, cmap="RdYlGn", vmin=-1.5, vmax=1.5, aspect="auto")
+    symbols = {1: "+", -1: "\N{MINUS SIGN}", 0: "0"}
+    for i in range(m):
+        for k in range(n):
+            ax.text(k, i, symbols[int(signs[i, k])], ha="center", va="center", fontsize="large")
+    for k in range(n):
+        count = int(net[k])
+        text = f"{count:+d}".replace("-", "\N{MINUS SIGN}") if count else "0"
+        ax.text(k, m, text, ha="center", va="center", weight="bold")
+    ax.axhline(m - 0.5, color="black", linewidth=1.5)
+    ax.set_xticks(range(n), [f"w{k}" for k in range(n)])
+    ax.xaxis.tick_top()
+    rows = [
+        f"{' '.join(f'{v:g}' for v in inputs[i])} \N{RIGHTWARDS ARROW} {targets[i]:g}"
+        for i in range(m)
+    ]
+    ax.set_yticks(range(m + 1), [*rows, "net"])
+    ax.tick_params(length=0)
+    ax.set_ylabel("example: inputs \N{RIGHTWARDS ARROW} goal")
+    ax.set_title("\n".join(lines), fontsize="medium")
+    return _finish(fig, path)

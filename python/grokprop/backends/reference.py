@@ -150,13 +150,15 @@ def stacked_errors(
     targets = np.asarray(Y, dtype=dtype).reshape(rows.shape[0], -1)
     n, last = weights[0].shape[0], len(weights) - 1
     total = np.zeros(n, dtype=dtype)
-    for r in range(rows.shape[0]):
-        a = np.broadcast_to(rows[r], (n, rows.shape[1]))
-        for l, W in enumerate(weights):
-            # _rows_times with one row per network: network i's row times its own W[i]
-            z = np.zeros((n, W.shape[2]), dtype=dtype)
-            for k in range(W.shape[1]):
-                z += a[:, k : k + 1] * W[:, k, :]
-            a = kernels.activate(z, activation) if l < last else z
-        total += kernels.example_errors(a, np.broadcast_to(targets[r], a.shape))
+    # a diverged network's weights overflow: inf/NaN errors without warnings, as the kernels
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for r in range(rows.shape[0]):
+            a = np.broadcast_to(rows[r], (n, rows.shape[1]))
+            for l, W in enumerate(weights):
+                # _rows_times with one row per network: network i's row times its own W[i]
+                z = np.zeros((n, W.shape[2]), dtype=dtype)
+                for k in range(W.shape[1]):
+                    z += a[:, k : k + 1] * W[:, k, :]
+                a = kernels.activate(z, activation) if l < last else z
+            total += kernels.example_errors(a, np.broadcast_to(targets[r], a.shape))
     return total

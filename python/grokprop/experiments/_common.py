@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Literal, Protocol, TypeVar, get_args
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -40,10 +40,20 @@ def one_of(choices: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
+def check_threshold(threshold: Any) -> float:
+    """The error below which a network counts as converged: a finite number > 0."""
+    return check.check_positive(threshold, "threshold")
+
+
 def seed_range(n_seeds: int, first_seed: int) -> range:
     """``first_seed .. first_seed + n_seeds - 1``, after checking both."""
     count = check.check_int(n_seeds, "n_seeds", minimum=1)
     first = check.check_int(first_seed, "first_seed", minimum=0)
+    if first + count - 1 > check.SEED_MAX:
+        raise ValueError(
+            f"seeds must be at most 2**32 - 1: n_seeds={count} from first_seed={first} run to "
+            f"{first + count - 1}"
+        )
     return range(first, first + count)
 
 

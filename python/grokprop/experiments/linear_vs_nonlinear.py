@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _validation as check
 from .. import datasets
 from ..backends import resolve
 from ..specs import Activation
@@ -19,6 +21,7 @@ from ._common import (
     QUANTILES,
     PathLike,
     by_label,
+    check_threshold,
     network_label,
     order_statistics,
     seed_range,
@@ -98,7 +101,8 @@ class LinearVsNonlinearResult:
                 row.label,
                 percent(row.converged_fraction(self.threshold)),
                 str(int(row.result.diverged.sum())),
-                *quantile_cells(row.result.final_errors),
+                # without epochs there is no final error (NaN), which is not a divergence
+                *(quantile_cells(row.result.final_errors) if self.epochs else ["-"] * 5),
             ]
             for row in self.rows
         ]
@@ -111,17 +115,23 @@ class LinearVsNonlinearResult:
         ]
         return "\n".join(head + columns(rows) + foot)
 
-    def plot(self, path: PathLike) -> None:
-        """A histogram of the final errors of each kind of network, written to ``path``."""
-        from ..plot import convergence_histogram
+    def plot(self, path: PathLike) -> Path:
+        """A histogram of the final errors of each kind of network, written to ``path``.
+
+        Returns the file written: ``path``, with ``.png`` added if it has no extension.
+        """
+        from ..plot import convergence_histogram, figure_path
+
+        written = figure_path(path)
 
         convergence_histogram(
             {row.label: row.result.final_errors for row in self.rows},
-            path=path,
+            path=written,
             title=f"Nonlinear streetlights: final error after {self.epochs} epochs, "
             f"{len(self.seeds)} seeds",
             threshold=self.threshold,
         )
+        return written
 
 
 def linear_vs_nonlinear(
@@ -143,8 +153,13 @@ def linear_vs_nonlinear(
     middle layer adds nothing — a product of matrices is one matrix — so the deep linear
     network fails like the network without hidden layer.
     """
+    # every argument is checked before the first network trains
     X, y = datasets.streetlights("nonlinear")
     seeds = seed_range(n_seeds, first_seed)
+    alpha = check.check_positive(alpha, "alpha")
+    epochs = check.check_int(epochs, "epochs", minimum=0)
+    hidden = check.check_int(hidden, "hidden", minimum=1)
+    threshold = check_threshold(threshold)
     networks = [
         ((3, hidden, 1), Activation.RELU),
         ((3, hidden, 1), Activation.LINEAR),

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _validation as check
 from .. import datasets
 from .._typing import FloatArray
 from ..chapter6 import BOOK_WEIGHTS
 from ..network import Network
 from ..specs import Activation
 from ..sweep import SweepResult, sweep
-from ._common import CONVERGED, FIRST_SEED, Data, PathLike, network_label, seed_range
+from ._common import (
+    CONVERGED,
+    FIRST_SEED,
+    Data,
+    PathLike,
+    check_threshold,
+    network_label,
+    seed_range,
+)
 from ._table import columns, g, percent
 
 __all__ = ["DEFAULTS", "ModeRun", "ModesDefaults", "ModesResult", "modes"]
@@ -45,6 +56,8 @@ DEFAULTS = ModesDefaults()
 def _epochs_to_reach(curves: FloatArray, threshold: float) -> NDArray[np.int64]:
     """Per curve, the first epoch (counting from 1) whose error is below ``threshold``; 0 if none."""
     below = np.asarray(curves) < threshold
+    if below.shape[-1] == 0:  # no epochs: nothing was reached (and argmax has nothing to scan)
+        return np.zeros(below.shape[:-1], dtype=np.int64)
     return np.where(below.any(axis=-1), below.argmax(axis=-1) + 1, 0)
 
 
@@ -126,30 +139,48 @@ class ModesResult:
                     str(run.updates_per_epoch),
                     str(epochs) if epochs else "never",
                     str(epochs * run.updates_per_epoch) if epochs else "-",
-                    g(float(run.errors[-1])),
+                    g(float(run.errors[-1])) if run.errors.size else "-",
                     percent(reached.size / len(run.seeds)),
                     g(float(np.median(reached)), 4) if reached.size else "-",
                 ]
             )
         return "\n".join(head + columns(rows))
 
-    def plot(self, path: PathLike) -> None:
-        """The error curve of the chapter's network in every mode, written to ``path``."""
-        from ..plot import error_curves
+    def plot(self, path: PathLike) -> Path:
+        """The error curve of the chapter's network in every mode, written to ``path``.
+
+        Returns the file written: ``path``, with ``.png`` added if it has no extension.
+        """
+        from ..plot import error_curves, figure_path
+
+        written = figure_path(path)
 
         error_curves(
             {f"{run.label} (batch {run.batch_size})": run.errors for run in self.runs},
-            path=path,
+            path=written,
             title=f"{self.network} on the {self.data} streetlights, alpha {self.alpha:g}",
             threshold=self.threshold,
         )
+        return written
+
+
+def _batch_sizes(batch_sizes: Any, rows: int) -> list[int]:
+    """Each batch size checked (``None``: full batch, ``rows``), before anything trains."""
+    if isinstance(batch_sizes, (str, bytes)) or not isinstance(batch_sizes, Iterable):
+        raise TypeError(
+            f"batch_sizes must be a sequence of batch sizes (None: full batch), got {batch_sizes!r}"
+        )
+    sizes = [check.check_batch_size(size, rows) for size in batch_sizes]
+    if not sizes:
+        raise ValueError(f"batch_sizes must hold at least one batch size, got {batch_sizes!r}")
+    return sizes
 
 
 def _book_network(data: Data) -> Network:
     """The chapter's network for the problem: program 2's linear one, program 5's relu one."""
     if data == "linear":
-        return Network(weights=BOOK_WEIGHTS, activation=Activation.LINEAR.label)
-    return Network([3, 4, 1], seed=1, activation=Activation.RELU.label)
+        return Network(weights=BOOK_WEIGHTS, activation=Activation.LINEAR)
+    return Network([3, 4, 1], seed=1, activation=Activation.RELU)
 
 
 def modes(
@@ -171,13 +202,16 @@ def modes(
     on the four nonlinear streetlights (alpha 0.2, program 5). The same training also
     runs from the book initialisation of ``n_seeds`` seeds.
     """
+    # every argument is checked before the first network trains
     X, y = datasets.streetlights(data)
-    book = _book_network(data)
-    rate = DEFAULTS.alphas[data] if alpha is None else alpha
+    sizes = _batch_sizes(batch_sizes, len(X))
+    rate = check.check_positive(DEFAULTS.alphas[data] if alpha is None else alpha, "alpha")
+    epochs = check.check_int(epochs, "epochs", minimum=0)
+    threshold = check_threshold(threshold)
     seeds = seed_range(n_seeds, first_seed)
+    book = _book_network(data)
     runs = []
-    for batch_size in batch_sizes:
-        size = len(X) if batch_size is None else batch_size
+    for size in sizes:
         label = "stochastic" if size == 1 else "full" if size == len(X) else "mini-batch"
         history = book.copy().fit(
             X, y, alpha=rate, epochs=epochs, batch_size=size, backend=backend, progress=progress

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from ._common import (
     FIRST_SEED,
     PathLike,
     by_label,
+    check_threshold,
     network_label,
     order_statistics,
     seed_range,
@@ -130,16 +132,24 @@ class OverfitResult:
                 row.label,
                 percent(row.memorized_fraction(self.threshold)),
                 percent(row.generalized_fraction(self.threshold)),
-                g(float(order_statistics(row.result.final_errors, [0.5])[0])),
+                # without epochs there is no training error (NaN), which is not a divergence
+                g(float(order_statistics(row.result.final_errors, [0.5])[0]))
+                if self.epochs
+                else "-",
                 *(g(q) for q in order_statistics(row.held_out, (0.05, 0.5, 0.95))),
             ]
             for row in self.rows
         ]
         return "\n".join(head + columns(rows))
 
-    def plot(self, path: PathLike) -> None:
-        """Histograms of the training and the unseen-rows errors, written to ``path``."""
-        from ..plot import convergence_histogram
+    def plot(self, path: PathLike) -> Path:
+        """Histograms of the training and the unseen-rows errors, written to ``path``.
+
+        Returns the file written: ``path``, with ``.png`` added if it has no extension.
+        """
+        from ..plot import convergence_histogram, figure_path
+
+        written = figure_path(path)
 
         errors: dict[str, Any] = {}
         for row in self.rows:
@@ -149,11 +159,12 @@ class OverfitResult:
             errors[f"{row.label}: error on the {self.unseen_rows} unseen rows"] = row.held_out
         convergence_histogram(
             errors,
-            path=path,
+            path=written,
             title=f"Trained on {self.train_rows} streetlights, scored on the rest",
             threshold=self.threshold,
             xlabel="error",
         )
+        return written
 
 
 def overfit(
@@ -173,10 +184,14 @@ def overfit(
     middle light (``w0 = -w2``), so a network can memorize them without learning the rule
     that decides the other four.
     """
+    # every argument is checked before the first network trains
     X, y = datasets.streetlights("linear")
     if check.check_int(train_rows, "train_rows", minimum=1) >= len(X):
         raise ValueError(f"train_rows must be between 1 and {len(X) - 1}, got {train_rows!r}")
     seeds = seed_range(n_seeds, first_seed)
+    alpha = check.check_positive(alpha, "alpha")
+    epochs = check.check_int(epochs, "epochs", minimum=0)
+    threshold = check_threshold(threshold)
     rows = []
     for sizes, activation in (((3, 1), Activation.LINEAR), ((3, 4, 1), Activation.RELU)):
         result = sweep(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, get_args
 
 import numpy as np
@@ -13,7 +14,7 @@ from .._typing import FloatArray
 from ..chapter6 import BOOK_WEIGHTS
 from ..network import Network
 from ..specs import Activation
-from ._common import Data, one_of
+from ._common import Data, PathLike, one_of
 from ._table import columns, g, signed
 
 __all__ = ["AT_CHOICES", "DEFAULTS", "PressureDefaults", "PressureResult", "pressure"]
@@ -108,6 +109,24 @@ class PressureResult:
         ]
         return "\n".join(head + columns(rows, left=2, footer=footer))
 
+    def plot(self, path: PathLike) -> Path:
+        """The pressure table as a picture (+ green, - red, the net pressure below), written
+        to ``path``.
+
+        Returns the file written: ``path``, with ``.png`` added if it has no extension.
+        """
+        from ..plot import figure_path, pressure_table
+
+        written = figure_path(path)
+        pressure_table(
+            self.X,
+            self.goals,
+            self.pressure,
+            path=written,
+            title=f"Weight pressure on the {self.data} streetlights, at {self.at}",
+        )
+        return written
+
 
 def pressure(
     data: Data = DEFAULTS.data,
@@ -134,7 +153,7 @@ def pressure(
     if at not in AT_CHOICES:
         raise ValueError(f"at must be {one_of(AT_CHOICES)}, got {at!r}")
     X_int, y_int = datasets.streetlights(data)
-    net = Network(weights=start, activation=Activation.LINEAR.label)
+    net = Network(weights=start, activation=Activation.LINEAR)
     X = X_int.astype(net.dtype)
     goals = y_int[:, 0].astype(net.dtype)
     start_weights = net.weights[0][:, 0].copy()
