@@ -6,7 +6,7 @@ reference), ``numba`` (JIT) and ``cpp`` (pybind11). See :func:`set_backend`,
 docs/design.md.
 """
 
-from . import datasets, experiments
+from . import datasets, experiments, figures
 from ._version import __version__
 from .backends import (
     available_backends,
@@ -16,7 +16,9 @@ from .backends import (
     set_backend,
     use_backend,
 )
+from .check import check_step
 from .errors import BackendUnavailableError, DivergenceError
+from .explain import explain_step
 from .network import History, Network, StepTrace
 from .specs import Activation, SweepSpec, TrainSpec
 from .sweep import SweepResult, sweep
@@ -36,8 +38,11 @@ __all__ = [
     "__version__",
     "available_backends",
     "backend_status",
+    "check_step",
     "datasets",
     "experiments",
+    "explain_step",
+    "figures",
     "get_backend",
     "register_backend",
     "set_backend",

@@ -18,6 +18,7 @@ from ._version import __version__
 from .backends import backend_status, get_backend, known_backends, use_backend
 from .chapter6 import run_all
 from .errors import BackendUnavailableError, DivergenceError
+from .explain import CONVENTIONS, explanation
 from .network import Network
 from .specs import FLOAT_DTYPES, Activation
 from .verify import verify
@@ -478,3 +479,72 @@ def modes(
         backend=backend,
     )
     _show(result, plot_path)
+
+
+@main.command(name="explain")
+@click.option(
+    "--sizes", default="3,3,1", callback=_parse_sizes, show_default=True, help="Layer sizes."
+)
+@click.option("--seed", default=1, show_default=True, help="Seed of the book initialisation.")
+@click.option("--alpha", default=0.2, show_default=True, help="Learning rate.")
+@click.option(
+    "--data",
+    type=click.Choice(["nonlinear", "linear"]),
+    default="nonlinear",
+    show_default=True,
+    help="The streetlights to take the row from.",
+)
+@click.option(
+    "--row", default="0", show_default=True, help="Row(s): 0, or 0:2 for a mini-batch of two."
+)
+@click.option(
+    "--activation",
+    type=click.Choice(list(Activation.labels())),
+    default=Activation.RELU.label,
+    show_default=True,
+)
+@click.option(
+    "--convention",
+    type=click.Choice(list(CONVENTIONS)),
+    default="book",
+    show_default=True,
+    help="book: delta = layer - goal, -=; other: goal - layer, +=; both: both, compared.",
+)
+@click.option("--digits", default=5, show_default=True, help="Decimals printed.")
+@backend_option
+@_user_errors_as_click
+def explain_command(
+    sizes: tuple[int, ...],
+    seed: int,
+    alpha: float,
+    data: str,
+    row: str,
+    activation: str,
+    convention: str,
+    digits: int,
+    backend: str | None,
+) -> None:
+    """Print one step of backpropagation with every number plugged in (default: the book's
+    program 4, seed 1, [3, 3, 1], alpha 0.2, row 0 of the nonlinear streetlights)."""
+    X, y = datasets.streetlights("linear" if data == "linear" else "nonlinear")
+    if ":" in row:
+        start, stop = (int(p) if p else None for p in row.split(":", 1))
+        rows = slice(start, stop)
+    else:
+        index = int(row)
+        rows = slice(index, index + 1 if index != -1 else None)
+    picked_X, picked_y = X[rows], y[rows]
+    if len(picked_X) == 0:
+        raise ValueError(f"--row {row} selects no row of the {len(X)} streetlights")
+    net = Network(sizes, seed=seed, activation=activation)
+    click.echo(
+        explanation(
+            net,
+            picked_X,
+            picked_y,
+            alpha=alpha,
+            convention=convention,  # type: ignore[arg-type]
+            digits=digits,
+            backend=backend,
+        )
+    )

@@ -63,6 +63,24 @@ class History:
         )
         return history
 
+    # display: the logic lives in grokprop._display and grokprop.figures
+    def __repr__(self) -> str:
+        from . import _display
+
+        return _display.history_repr(self)
+
+    def _repr_html_(self) -> str:
+        from . import _display
+
+        return _display.history_html(self)
+
+    def draw(self, **options: Any) -> Any:
+        """The error of every epoch on a log scale (a matplotlib ``Figure``; ``path=`` saves
+        it), see :func:`grokprop.figures.error_curves`."""
+        from . import figures
+
+        return figures.error_curves({f"alpha {self.alpha:g}": self}, **options)
+
 
 @dataclass(frozen=True)
 class StepTrace:
@@ -85,6 +103,30 @@ class StepTrace:
     def error(self) -> float:
         """The summed error of the rows, in row order (as an epoch error is summed)."""
         return float(sequential_sum(self.errors))
+
+    # display: the logic lives in grokprop._display, grokprop.figures and grokprop.explain
+    def __repr__(self) -> str:
+        from . import _display
+
+        return _display.trace_repr(self)
+
+    def _repr_html_(self) -> str:
+        from . import _display
+
+        return _display.trace_html(self)
+
+    def explain(self, **options: Any) -> None:
+        """Print each equation of this step with its numbers; pass ``weights=`` (from before
+        the step) and ``alpha=`` for the update, see :func:`grokprop.explain.explain_trace`."""
+        from .explain import explain_trace
+
+        explain_trace(self, **options)
+
+    def draw(self, **options: Any) -> Any:
+        """The book's backpropagation figure, see :func:`grokprop.figures.step_figure`."""
+        from . import figures
+
+        return figures.step_figure(self, **options)
 
 
 class Network:
@@ -239,11 +281,6 @@ class Network:
         """
         activation, dtype, weights = _persist.read_network(path)
         return cls(weights=weights, activation=activation, dtype=dtype)
-
-    def __repr__(self) -> str:
-        # without a hidden layer the activation plays no role
-        activation = f", activation={self._activation.label!r}" if len(self._sizes) > 2 else ""
-        return f"Network({list(self._sizes)}{activation}, dtype={self._dtype.name!r})"
 
     # -- using it --------------------------------------------------------------------------
     def forward(self, X: ArrayLike, *, backend: str | None = None) -> list[FloatArray]:
@@ -410,6 +447,23 @@ class Network:
         return _interrupt.run(
             lambda stop: engine.train(views, rows, targets, spec, stop), expected_seconds=seconds
         )
+
+    # display: the logic lives in grokprop._display and grokprop.figures
+    def __repr__(self) -> str:
+        from . import _display
+
+        return _display.network_repr(self)
+
+    def _repr_html_(self) -> str:
+        from . import _display
+
+        return _display.network_html(self)
+
+    def draw(self, **options: Any) -> Any:
+        """The network as the book draws it, see :func:`grokprop.figures.network_figure`."""
+        from . import figures
+
+        return figures.network_figure(self, **options)
 
 
 def _own_weights(weights: Any, dtype: np.dtype[np.floating]) -> list[NDArray[np.floating]]:

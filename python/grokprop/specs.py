@@ -54,10 +54,8 @@ class Activation(enum.IntEnum):
         if isinstance(value, cls):
             return value
         if isinstance(value, str):
-            try:
+            if value in cls.labels():  # the lower-case names only, as documented
                 return cls[value.upper()]
-            except KeyError:
-                pass
             raise ValueError(f"activation must be one of {cls.labels()}, got {value!r}")
         raise TypeError(f"activation must be one of {cls.labels()}, got {value!r}")
 

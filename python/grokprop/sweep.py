@@ -86,6 +86,17 @@ class SweepResult:
             "diverged": self.diverged,
         }
 
+    # display: the logic lives in grokprop._display
+    def __repr__(self) -> str:
+        from . import _display
+
+        return _display.sweep_repr(self)
+
+    def _repr_html_(self) -> str:
+        from . import _display
+
+        return _display.sweep_html(self)
+
 
 def sweep(
     sizes: Iterable[int],

@@ -141,6 +141,20 @@ class VerifyReport:
         ]
         return "\n".join([head, *rows, self.summary()])
 
+    # display: the logic lives in grokprop._display
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        from . import _display
+
+        return _display.verify_repr(self)
+
+    def _repr_html_(self) -> str:
+        from . import _display
+
+        return _display.verify_html(self)
+
 
 def _compare(
     name: str,

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _display, datasets
 from .. import _validation as check
-from .. import datasets
 from ..backends import resolve
 from ..specs import Activation
 from ..sweep import SweepResult, sweep
@@ -51,8 +51,8 @@ class LinearVsNonlinearDefaults:
 DEFAULTS = LinearVsNonlinearDefaults()
 
 
-@dataclass(frozen=True)
-class ConvergenceRow:
+@dataclass(frozen=True, repr=False)
+class ConvergenceRow(_display.ShortRepr):
     """One kind of network over many seeds."""
 
     label: str
@@ -66,8 +66,8 @@ class ConvergenceRow:
         return order_statistics(self.result.final_errors, QUANTILES)
 
 
-@dataclass(frozen=True)
-class LinearVsNonlinearResult:
+@dataclass(frozen=True, repr=False)
+class LinearVsNonlinearResult(_display.TableDisplay):
     """The deep network with and without relu, and one without hidden layer, over seeds."""
 
     rows: list[ConvergenceRow]

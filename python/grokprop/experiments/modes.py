@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _display, datasets
 from .. import _validation as check
-from .. import datasets
 from .._typing import FloatArray
 from ..chapter6 import BOOK_WEIGHTS
 from ..network import Network
@@ -61,8 +61,8 @@ def _epochs_to_reach(curves: FloatArray, threshold: float) -> NDArray[np.int64]:
     return np.where(below.any(axis=-1), below.argmax(axis=-1) + 1, 0)
 
 
-@dataclass(frozen=True)
-class ModeRun:
+@dataclass(frozen=True, repr=False)
+class ModeRun(_display.ShortRepr):
     """One update mode: the chapter's starting network, and the same over many seeds."""
 
     label: str
@@ -82,8 +82,8 @@ class ModeRun:
         return _epochs_to_reach(self.seeds.curves, threshold)
 
 
-@dataclass(frozen=True)
-class ModesResult:
+@dataclass(frozen=True, repr=False)
+class ModesResult(_display.TableDisplay):
     """Stochastic vs mini-batch vs full gradient descent on one problem."""
 
     runs: list[ModeRun]

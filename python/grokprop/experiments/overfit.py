@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .. import _display, datasets
 from .. import _validation as check
-from .. import datasets
 from .._typing import FloatArray
 from ..backends.reference import stacked_errors
 from ..specs import Activation
@@ -69,8 +69,8 @@ def held_out_errors(
     )
 
 
-@dataclass(frozen=True)
-class OverfitRow:
+@dataclass(frozen=True, repr=False)
+class OverfitRow(_display.ShortRepr):
     """One kind of network trained on the first rows only, over many seeds."""
 
     label: str
@@ -87,8 +87,8 @@ class OverfitRow:
         return float(np.mean(self.result.converged(threshold) & (self.held_out < threshold)))
 
 
-@dataclass(frozen=True)
-class OverfitResult:
+@dataclass(frozen=True, repr=False)
+class OverfitResult(_display.TableDisplay):
     """Memorize vs generalize: train on the first rows, score on the others."""
 
     rows: list[OverfitRow]

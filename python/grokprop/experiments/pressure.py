@@ -9,7 +9,7 @@ from typing import Literal, get_args
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import datasets
+from .. import _display, datasets
 from .._typing import FloatArray
 from ..chapter6 import BOOK_WEIGHTS
 from ..network import Network
@@ -37,8 +37,8 @@ class PressureDefaults:
 DEFAULTS = PressureDefaults()
 
 
-@dataclass(frozen=True)
-class PressureResult:
+@dataclass(frozen=True, repr=False)
+class PressureResult(_display.TableDisplay):
     """Each example's pressure on each weight of a linear network ``[n, 1]``.
 
     The pressure of example ``i`` on weight ``k`` is the sign of ``-(x[i, k] * delta[i])``
