@@ -475,6 +475,17 @@ def test_cli_rejects_bad_input_with_a_message_not_a_traceback(
 # --------------------------------------------------------------------------- _core directly
 
 
+@dataclass
+class _AnySpec:
+    """A spec-shaped object of any field values: what a direct _core call may pass (the
+    binding reads the fields one by one and checks each, as it checks arrays)."""
+
+    alpha: Any
+    epochs: Any
+    batch_size: Any
+    activation: Any
+
+
 def _core_args() -> dict[str, Any]:
     rng = np.random.RandomState(1)
     return {
@@ -484,8 +495,12 @@ def _core_args() -> dict[str, Any]:
         "alpha": 0.2,
         "epochs": 3,
         "batch_size": 1,
-        "relu": True,
+        "activation": gp.Activation.RELU,
     }
+
+
+def _core_train(weights: Any, X: Any, Y: Any, **spec: Any) -> Any:
+    return _core.train(weights, X, Y, _AnySpec(**spec))
 
 
 def _nan_at(array: np.ndarray, value: float = math.nan) -> np.ndarray:
@@ -532,8 +547,8 @@ CORE_TRAIN: dict[str, tuple[dict[str, Callable[[Any], Any]], type[BaseException]
         MemoryError,
         "epochs=35184372088832: cannot allocate the error history",
     ),
-    "epochs float": ({"epochs": lambda e: 3.0}, TypeError, "epochs: typing.SupportsInt"),
-    "alpha str": ({"alpha": lambda a: "0.2"}, TypeError, "alpha: typing.SupportsFloat"),
+    "epochs float": ({"epochs": lambda e: 3.0}, TypeError, "spec.epochs must be an integer"),
+    "alpha str": ({"alpha": lambda a: "0.2"}, TypeError, "spec.alpha must be a real number"),
     "alpha 1e-320 float32 rounds to 0": (
         {
             "weights": lambda w: [m.astype(np.float32) for m in w],
@@ -544,7 +559,12 @@ CORE_TRAIN: dict[str, tuple[dict[str, Callable[[Any], Any]], type[BaseException]
         ValueError,
         "alpha must be .* float32",
     ),
-    "relu None": ({"relu": lambda r: None}, TypeError, "relu: bool"),
+    "activation None": (
+        {"activation": lambda r: None},
+        TypeError,
+        r"spec.activation must be an Activation \(LINEAR=0, RELU=1\)",
+    ),
+    "activation 7": ({"activation": lambda r: 7}, ValueError, "spec.activation must be an"),
     "batch_size -1": ({"batch_size": lambda b: -1}, ValueError, "batch_size must be .* got -1"),
 }
 
@@ -560,7 +580,7 @@ def test_core_train_rejects_bad_input_and_keeps_weights(
     arrays = [w for w in weights if isinstance(w, np.ndarray)]
     before = [w.tobytes() for w in arrays]
     with pytest.raises(error, match=match):
-        _core.train(**args)
+        _core_train(**args)
     assert [w.tobytes() for w in arrays] == before
 
 
@@ -570,35 +590,33 @@ CORE_PRIMITIVES: dict[str, tuple[Callable[[], object], type[BaseException], str]
         TypeError,
         "output must have dtype float32 or float64, got object",
     ),
-    "weight_deltas layers[1] None": (
-        lambda: _core.weight_deltas([np.ones((2, 3)), None], [np.ones((2, 1))]),
+    "step weights[1] None": (
+        lambda: _core.step([np.ones((3, 1)), None], XF, Y.astype(float), 0.1, 1),
         TypeError,
-        r"layers\[1\] must be a numpy.ndarray, got NoneType",
+        r"weights\[1\] must be a numpy.ndarray, got NoneType",
     ),
-    "deltas relu None": (
-        lambda: _core.deltas(
-            [np.ones((3, 1))], [np.ones((2, 3)), np.ones((2, 1))], np.ones((2, 1)), None
-        ),
+    "layer_delta activation None": (
+        lambda: _core.layer_delta(np.ones((2, 1)), np.ones((3, 1)), np.ones((2, 3)), None),
         TypeError,
-        "relu: bool",
+        "activation must be an Activation",
     ),
-    "forward X float16": (
-        lambda: _core.forward([np.ones((3, 1))], np.ones((2, 3), np.float16), True),
+    "layer_forward A float16": (
+        lambda: _core.layer_forward(np.ones((2, 3), np.float16), np.ones((3, 1)), 1),
         TypeError,
-        "X must have dtype float32 or float64, got float16",
+        "A must have dtype float32 or float64, got float16",
     ),
-    "forward X list": (
-        lambda: _core.forward([np.ones((3, 1))], [[1.0, 0.0, 1.0]], True),
+    "layer_forward A list": (
+        lambda: _core.layer_forward([[1.0, 0.0, 1.0]], np.ones((3, 1)), 1),
         TypeError,
-        "X: numpy.ndarray",
+        "A: numpy.ndarray",
     ),
-    "update alpha None": (
-        lambda: _core.update([np.ones((3, 1))], [np.ones((3, 1))], None),
+    "update_layer alpha None": (
+        lambda: _core.update_layer(np.ones((3, 1)), np.ones((3, 1)), None),
         TypeError,
         "alpha: typing.SupportsFloat",
     ),
-    "relu_deriv complex": (
-        lambda: _core.relu_deriv(np.ones(3, complex)),
+    "activate_deriv complex": (
+        lambda: _core.activate_deriv(np.ones(3, complex), 1),
         TypeError,
         "out must have dtype float32 or float64, got complex128",
     ),
@@ -617,13 +635,13 @@ def test_core_primitives_reject_bad_input(
 @pytest.mark.parametrize(
     ("function", "args", "parameter"),
     [
-        ("train", (None, XF, XF, 0.1, 1, 1, True), "weights"),
-        ("train", ([], XF, XF, 0.1, 1, 1, 1), "relu"),
-        ("forward", ([], "X", True), "X"),
-        ("relu", (1.0,), "z"),
-        ("relu_deriv", ("out",), "out"),
+        ("train", (None, XF, XF, None), "weights"),
+        ("sweep", (XF, XF, None, None, None, 1, "stop"), "stop"),
+        ("layer_forward", ("A", XF, 1), "A"),
+        ("activate", (1.0, 1), "z"),
+        ("activate_deriv", ("out", 1), "out"),
         ("example_errors", (XF, None), "Y"),
-        ("update", ([], [], "0.1"), "alpha"),
+        ("update_layer", (XF, XF, "0.1"), "alpha"),
     ],
 )
 def test_core_type_errors_from_pybind11_show_the_named_signature(

@@ -166,6 +166,15 @@ OUT_OF_RANGE = {
         ["--epochs", "-5"],
         ["--seeds", "0"],
     ],
+    "explain": [
+        ["--sizes", "3,0,1"],
+        ["--sizes", "2,3,1"],
+        ["--alpha", "0"],
+        ["--seed", "-1"],
+        ["--row", "9"],
+        ["--row", "x"],
+        ["--backend", "nope"],
+    ],
     "modes": [
         ["--batch-sizes", "0"],
         ["--batch-sizes", "7"],

@@ -47,6 +47,10 @@ KINDS = {
     "int": "int",
     "SupportsInt": "int",
     "None": "None",
+    "TrainSpec": "spec",
+    "SweepSpec": "spec",
+    "Activation": "activation",
+    "_SpecActivation": "activation",  # the stub imports specs.Activation under this name
 }
 
 Signature = tuple[tuple[tuple[str, str], ...], str]
@@ -55,7 +59,7 @@ Signature = tuple[tuple[tuple[str, str], ...], str]
 def _kind(annotation: str, aliases: dict[str, str]) -> str:
     """``typing.SupportsFloat | typing.SupportsIndex`` -> ``float``; ``list[X]`` -> ``list``."""
     first = annotation.split("|")[0].strip()
-    first = aliases.get(first, first)
+    first = aliases.get(first, first).split("|")[0].strip()  # an alias may be a union too
     base = first.split("[")[0].rsplit(".", 1)[-1]
     return KINDS.get(base, f"unknown type {annotation!r}")
 
@@ -98,7 +102,7 @@ def _stub_signatures(path: Path) -> dict[str, Signature]:
 def _runtime_signatures(module: object) -> dict[str, Signature]:
     signatures = {}
     for name, function in vars(module).items():
-        if name.startswith("_") or not callable(function):
+        if name.startswith("_") or not callable(function) or isinstance(function, type):
             continue
         first_line = (function.__doc__ or "").splitlines()[0]
         match = re.fullmatch(rf"{name}\((.*)\) -> (.+)", first_line)

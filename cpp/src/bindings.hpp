@@ -3,9 +3,11 @@
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -26,14 +28,11 @@ void register_sweep(py::module_& m);
 
 /// The stop flag of a run (docs/design.md, "Interrupts"): None (never stops) or a 1-D
 /// uint8 array of at least one element, which the caller keeps alive during the call.
-inline const volatile std::uint8_t* stop_flag(const py::object& stop) {
-    if (stop.is_none()) {
+inline const volatile std::uint8_t* stop_flag(const std::optional<py::array>& stop) {
+    if (!stop) {
         return nullptr;
     }
-    if (!py::isinstance<py::array>(stop)) {
-        throw py::type_error("stop must be None or a uint8 array of one element");
-    }
-    const auto flag = py::reinterpret_borrow<py::array>(stop);
+    const py::array& flag = *stop;
     if (!flag.dtype().is(py::dtype::of<std::uint8_t>()) || flag.ndim() != 1 ||
         flag.shape(0) < 1) {
         throw py::type_error("stop must be None or a uint8 array of one element");

@@ -134,7 +134,7 @@ py::tuple sweep_as(SweepTask<T> task, std::size_t threads, bool want_curves,
 
 py::tuple sweep(const py::array& X, const py::array& Y, const py::array& seeds,
                 const py::array& alphas, const SweepSpec& spec, py::ssize_t threads,
-                const py::object& stop) {
+                const std::optional<py::array>& stop) {
     DtypeCheck dtypes;
     const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
     const Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
@@ -212,7 +212,7 @@ py::array book_uniforms(const py::array& seeds, py::ssize_t count) {
 void register_sweep(py::module_& m) {
     m.def("sweep", &sweep, py::arg("X").noconvert(), py::arg("Y").noconvert(),
           py::arg("seeds").noconvert(), py::arg("alphas").noconvert(), py::arg("spec"),
-          py::arg("threads"), py::arg("stop") = py::none(),
+          py::arg("threads"), py::arg("stop").noconvert() = py::none(),
           "Train network i of shape spec.sizes from the book initialisation of seeds[i] with\n"
           "alphas[i], every network in lock-step on up to `threads` threads (GIL released).\n\n"
           "Returns (final_errors, diverged, curves or None, list of stacked weights or None).\n"

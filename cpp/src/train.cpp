@@ -95,7 +95,7 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
 }
 
 py::array train(const py::sequence& weights, const py::array& X, const py::array& Y,
-                const TrainSpec& spec, const py::object& stop) {
+                const TrainSpec& spec, const std::optional<py::array>& stop) {
     DtypeCheck dtypes;
     const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
     const std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
@@ -120,7 +120,7 @@ py::array train(const py::sequence& weights, const py::array& X, const py::array
 
 void register_train(py::module_& m) {
     m.def("train", &train, py::arg("weights"), py::arg("X").noconvert(),
-          py::arg("Y").noconvert(), py::arg("spec"), py::arg("stop") = py::none(),
+          py::arg("Y").noconvert(), py::arg("spec"), py::arg("stop").noconvert() = py::none(),
           "Run spec.epochs epochs of mini-batch gradient descent, updating weights in place.\n\n"
           "Returns the per-epoch errors; stops after the first epoch whose error is not\n"
           "finite (the array is then shorter than spec.epochs). X, Y and the weights must be\n"

@@ -48,22 +48,34 @@ def run(work: Callable[[StopFlag], T], *, expected_seconds: float) -> T:
         return work(flag)
     outcome: list[T] = []
     failure: list[BaseException] = []
+    done = threading.Event()  # not Thread.join: an interrupted join can mark a thread stopped
 
     def target() -> None:
         try:
             outcome.append(work(flag))
         except BaseException as exc:  # noqa: BLE001 -- re-raised in the main thread below
             failure.append(exc)
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=target, name="grokprop-train", daemon=True)
-    worker.start()
+    threading.Thread(target=target, name="grokprop-train", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(_POLL_SECONDS)
+        while not done.wait(_POLL_SECONDS):
+            pass
     except BaseException:
         flag[0] = 1  # the loop stops at its next row; wait for it to leave the weights
-        worker.join()
+        _wait_through_interrupts(done)
         raise
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def _wait_through_interrupts(done: threading.Event) -> None:
+    """Wait for ``done`` even if more Ctrl-Cs come: the worker is about to stop."""
+    while True:
+        try:
+            if done.wait(_POLL_SECONDS):
+                return
+        except KeyboardInterrupt:  # noqa: PERF203 -- each Ctrl-C must be caught, in the loop
+            continue

@@ -23,7 +23,7 @@ from . import _interrupt, _persist, _progress
 from . import _validation as check
 from ._typing import FloatArray
 from ._weights import WeightBuffer, WeightMatrices, book_weights
-from .backends import Backend, backend_info, resolve
+from .backends import REGISTRY, Backend, backend_info, resolve
 from .backends._protocol import sequential_sum
 from .errors import DivergenceError
 from .specs import Activation, TrainSpec, as_float_dtype
@@ -441,7 +441,8 @@ class Network:
     ) -> FloatArray:
         """``engine.train`` on this network's weights; a run expected to take ``seconds`` or
         longer on a backend that polls a stop flag answers Ctrl-C (grokprop._interrupt)."""
-        if seconds < _interrupt.INLINE_SECONDS or not backend_info(engine.name).polls_stop:
+        info = REGISTRY.get(engine.name)  # None for an unregistered flavour (numpy-blas)
+        if seconds < _interrupt.INLINE_SECONDS or info is None or not info.polls_stop:
             return engine.train(self._weights.views, rows, targets, spec)
         views = self._weights.views
         return _interrupt.run(
