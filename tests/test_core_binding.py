@@ -91,6 +91,9 @@ def nan_at(array: np.ndarray, value: float = math.nan) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the activation
 
+#: What _core's messages list: "LINEAR=0, RELU=1".
+CHOICES = ", ".join(f"{a.name}={int(a)}" for a in Activation)
+
 
 def test_the_activation_enum_is_the_python_one() -> None:
     assert {a.name: int(a) for a in _core.Activation} == {a.name: int(a) for a in Activation}
@@ -367,7 +370,7 @@ TRAIN_CASES: dict[str, tuple[TrainCase, type[Exception], str]] = {
     "spec.activation True": (
         _spec(activation=True),
         TypeError,
-        r"spec.activation must be an Activation \(LINEAR=0, RELU=1\), got True",
+        rf"spec.activation must be an Activation \({CHOICES}\), got True",
     ),
     "spec.activation None": (
         _spec(activation=None),
@@ -379,10 +382,10 @@ TRAIN_CASES: dict[str, tuple[TrainCase, type[Exception], str]] = {
         TypeError,
         "spec.activation must be an Activation .* got 'relu'",
     ),
-    "spec.activation 2": (
-        _spec(activation=2),
+    "spec.activation past the last": (
+        _spec(activation=len(Activation)),
         ValueError,
-        r"spec.activation must be an Activation \(LINEAR=0, RELU=1\), got 2",
+        rf"spec.activation must be an Activation \({CHOICES}\), got {len(Activation)}",
     ),
     "spec.activation -1": (
         _spec(activation=-1),
@@ -748,7 +751,7 @@ BAD_ACTIVATIONS: list[tuple[Any, type[Exception]]] = [
     (None, TypeError),
     ("relu", TypeError),
     (1.0, TypeError),
-    (2, ValueError),
+    (len(Activation), ValueError),
     (-1, ValueError),
 ]
 
@@ -758,7 +761,7 @@ BAD_ACTIVATIONS: list[tuple[Any, type[Exception]]] = [
 def test_every_activation_argument_is_range_checked(
     call: Callable[[Any], object], value: Any, error: type[Exception]
 ) -> None:
-    with pytest.raises(error, match=r"^activation must be an Activation \(LINEAR=0, RELU=1\), got"):
+    with pytest.raises(error, match=rf"^activation must be an Activation \({CHOICES}\), got"):
         call(value)
     for good in (Activation.RELU, _core.Activation.LINEAR, 0, np.int32(1)):
         call(good)

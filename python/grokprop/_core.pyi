@@ -19,11 +19,10 @@ from typing import TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from grokprop.specs import Activation as _SpecActivation
+import grokprop.specs
 from grokprop.specs import SweepSpec, TrainSpec
 
 _FloatArray: TypeAlias = NDArray[np.floating]
-_ActivationLike: TypeAlias = _SpecActivation | int
 
 class Activation(enum.IntEnum):
     """The hidden layers' activation; the values of grokprop.specs.Activation."""
@@ -31,13 +30,15 @@ class Activation(enum.IntEnum):
     LINEAR = 0
     RELU = 1
 
-def layer_forward(A: _FloatArray, W: _FloatArray, activation: _ActivationLike) -> _FloatArray:
+def layer_forward(
+    A: _FloatArray, W: _FloatArray, activation: grokprop.specs.Activation | int
+) -> _FloatArray:
     """``activate(A @ W, activation)`` for the rows of ``A``."""
 
-def activate(z: _FloatArray, activation: _ActivationLike) -> _FloatArray:
+def activate(z: _FloatArray, activation: grokprop.specs.Activation | int) -> _FloatArray:
     """The activation elementwise (relu: ``z if z > 0 else 0``), as a new array."""
 
-def activate_deriv(out: _FloatArray, activation: _ActivationLike) -> _FloatArray:
+def activate_deriv(out: _FloatArray, activation: grokprop.specs.Activation | int) -> _FloatArray:
     """The derivative from the activation's output (relu: ``1 if out > 0 else 0``)."""
 
 def example_errors(output: _FloatArray, Y: _FloatArray) -> _FloatArray:
@@ -47,7 +48,7 @@ def output_delta(output: _FloatArray, Y: _FloatArray) -> _FloatArray:
     """``output - Y``: the output layer's delta."""
 
 def layer_delta(
-    D: _FloatArray, W: _FloatArray, A: _FloatArray, activation: _ActivationLike
+    D: _FloatArray, W: _FloatArray, A: _FloatArray, activation: grokprop.specs.Activation | int
 ) -> _FloatArray:
     """``(D @ W.T) * activate_deriv(A, activation)``: a hidden layer's delta."""
 
@@ -62,7 +63,7 @@ def step(
     X: _FloatArray,
     Y: _FloatArray,
     alpha: float,
-    activation: _ActivationLike,
+    activation: grokprop.specs.Activation | int,
 ) -> tuple[list[_FloatArray], list[_FloatArray], list[_FloatArray], _FloatArray]:
     """One update from all rows of ``X`` as one batch, every delta from the old weights.
 
