@@ -66,3 +66,22 @@ def test_ctrl_c_interrupts_a_long_run_promptly(backend: str, what: str) -> None:
     assert line == "interrupted True", line
     # the uninterrupted run takes far longer; the bound leaves room for a loaded machine
     assert response < 2.0, f"KeyboardInterrupt came {response:.2f} s after SIGINT"
+
+
+@pytest.mark.backends("cpp")
+def test_the_core_takes_only_a_uint8_array_as_its_stop_flag() -> None:
+    import numpy as np
+
+    import grokprop as gp
+    from grokprop import _core
+
+    X, Y = (a.astype(float) for a in gp.datasets.streetlights("nonlinear"))
+    weights = list(gp.Network([3, 4, 1], seed=1).weights)
+    spec = gp.TrainSpec(0.2, 3, 1)
+    for bad in ([0], np.zeros(1, np.int64), np.zeros((1, 1), np.uint8), np.zeros(0, np.uint8)):
+        with pytest.raises(TypeError, match="stop"):
+            _core.train(weights, X, Y, spec, bad)
+    stopped = np.ones(1, np.uint8)  # already set: not one row runs
+    before = [w.copy() for w in weights]
+    assert len(_core.train(weights, X, Y, spec, stopped)) == 0
+    assert all(np.array_equal(a, b) for a, b in zip(before, weights))

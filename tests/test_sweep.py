@@ -7,9 +7,6 @@ NumPy reference; a network diverges in the sweep exactly when ``fit`` raises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -321,77 +318,3 @@ def test_mt19937_equals_numpy_random_state(implementation: str, count: int) -> N
     assert got.shape == (len(seeds), count)
     for row, seed in zip(got, seeds):
         assert np.array_equal(row, np.random.RandomState(int(seed)).random_sample(count))
-
-
-@dataclass
-class _AnySweepSpec:
-    """A SweepSpec-shaped object of any field values, as a direct _core call may pass."""
-
-    sizes: Any
-    epochs: Any = 2
-    batch_size: Any = 1
-    activation: Any = gp.Activation.RELU
-    curves: Any = False
-    weights: Any = False
-
-
-@pytest.mark.parametrize(
-    ("change", "error", "match"),
-    [
-        (
-            {"sizes": [3, 2**70, 1]},
-            ValueError,
-            r"spec.sizes\[1\] must be an integer from 1 to 10\*\*12",
-        ),
-        ({"sizes": [3, 2**30, 2**30, 1]}, ValueError, "more than 10\\*\\*12 weights"),
-        ({"sizes": [3, 4.0, 1]}, TypeError, r"spec.sizes\[1\] must be an integer"),
-        ({"sizes": [3]}, ValueError, "at least an input and an output"),
-        ({"sizes": [2, 4, 1]}, ValueError, r"X has shape \(4, 3\) but must have shape \(4, 2\)"),
-        ({"seeds": np.arange(3)}, TypeError, "seeds must be a uint32 array"),
-        ({"seeds": np.arange(6, dtype=np.uint32)[::2]}, ValueError, "seeds must be C-contiguous"),
-        ({"alphas": np.full(2, 0.1)}, ValueError, "alphas must have one entry per seed"),
-        ({"alphas": np.array([0.1, np.nan, 0.1])}, ValueError, "alpha.* must be a finite number"),
-        ({"X": np.ones((4, 3), np.float32)}, TypeError, "must share one float dtype"),
-        ({"batch_size": 5}, ValueError, "batch_size must be an integer from 1"),
-        ({"threads": 0}, ValueError, "threads must be an integer >= 1"),
-        ({"curves": 1}, TypeError, "spec.curves must be True or False"),
-        ({"activation": 9}, ValueError, "spec.activation must be an Activation"),
-    ],
-)
-@pytest.mark.backends("cpp")
-def test_core_sweep_checks_its_arguments(change: dict, error: type, match: str) -> None:
-    """grokprop._core.sweep is private, but a direct call with bad arguments raises too."""
-    from grokprop import _core
-
-    args = {
-        "sizes": [3, 4, 1], "X": np.ones((4, 3)), "Y": np.ones((4, 1)),
-        "seeds": np.arange(3, dtype=np.uint32), "alphas": np.full(3, 0.1), "threads": 1,
-        **change,
-    }  # fmt: skip
-    fields = {
-        k: args.pop(k)
-        for k in ("sizes", "epochs", "batch_size", "activation", "curves", "weights")
-        if k in args
-    }
-    with pytest.raises(error, match=match):
-        _core.sweep(
-            args["X"],
-            args["Y"],
-            args["seeds"],
-            args["alphas"],
-            _AnySweepSpec(**fields),
-            args["threads"],
-        )
-
-
-@pytest.mark.backends("cpp")
-def test_core_sweep_caps_threads() -> None:
-    """More threads than blocks of networks (or than 256) just uses fewer threads."""
-    from grokprop import _core
-
-    X, Y = np.ones((4, 3)), np.ones((4, 1))
-    seeds, alphas = np.arange(3, dtype=np.uint32), np.full(3, 0.1)
-    spec = gp.SweepSpec((3, 4, 1), 2, 1, gp.Activation.RELU, curves=True, weights=True)
-    one = _core.sweep(X, Y, seeds, alphas, spec, 1)
-    many = _core.sweep(X, Y, seeds, alphas, spec, 10**6)
-    assert np.array_equal(one[0], many[0]) and np.array_equal(one[2], many[2])
