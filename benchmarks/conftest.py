@@ -4,7 +4,7 @@ Run ``pytest benchmarks --benchmark-only`` (see BENCHMARKS.md for the exact comm
 compare medians *within one run*; ``scripts/bench_report.py`` turns the JSON into the table.
 Every benchmark asserts its result: compiled backends bitwise against the NumPy reference
 (computed once per session and cached), the book-style ``np.dot`` loops within a relative
-tolerance (BLAS may fuse and block its sums, SPEC §3).
+tolerance (BLAS may fuse and block its sums; docs/design.md, "Evaluation order").
 
 BLAS runs on one thread in every benchmark (the targets compare single-thread speed).
 """
@@ -245,7 +245,7 @@ def book_result(workload: Workload) -> tuple[list[float], list[np.ndarray]]:
 def assert_close(
     got: tuple[Any, list[np.ndarray]], want: tuple[Any, list[np.ndarray]], rtol: float
 ) -> None:
-    """A book-style result against the reference: near, not bitwise (BLAS, SPEC §3)."""
+    """A book-style result against the reference: near, not bitwise (BLAS; docs/design.md, "Evaluation order")."""
     np.testing.assert_allclose(np.asarray(got[0]), np.asarray(want[0]), rtol=rtol)
     for w, ref in zip(got[1], want[1]):
         np.testing.assert_allclose(w, ref, rtol=rtol, atol=rtol * float(np.abs(ref).max()))

@@ -28,7 +28,7 @@ from grokprop.backends import BACKEND_NAMES, resolve
 from grokprop.specs import Activation, TrainSpec
 
 GROUP = "W1 book network"
-BOOK_ERRORS = [  # the book's printout, every 10th epoch (SPEC §4)
+BOOK_ERRORS = [  # the book's printout of program 5, every 10th epoch
     0.634231159844,
     0.358384076763,
     0.0830183113303,
@@ -88,9 +88,41 @@ def test_w1_raw_numba_train(benchmark: Any, workloads: Callable[[str], Any]) -> 
     engine = resolve("numba")
     w = workloads("W1")
     weights, X, y = _float_problem(w)
-    errors = engine.train(weights, X, y, w.alpha, w.epochs, 1, True)
+    spec = TrainSpec(w.alpha, w.epochs, 1, Activation.RELU)
+    errors = engine.train(weights, X, y, spec)
     assert np.array_equal(errors, w.reference()[0])
-    benchmark(engine.train, weights, X, y, w.alpha, w.epochs, 1, True)
+    benchmark(engine.train, weights, X, y, spec)
+
+
+STEP_GROUP = "W1 one step (book network, one row)"
+
+
+@pytest.mark.benchmark(group=STEP_GROUP)
+def test_w1_step(benchmark: Any, workloads: Callable[[str], Any]) -> None:
+    """``net.step`` on cpp: the public call, validation included (target: raw + 3 us)."""
+    import grokprop as gp
+
+    w = workloads("W1")
+    net = w.network()
+    X, y = w.X[:1].astype(float), w.y[:1].astype(float)
+    expected = resolve("numpy").step(list(net.copy().weights), X, y, w.alpha, Activation.RELU)
+    trace = net.step(X, y, alpha=w.alpha, backend="cpp")
+    assert np.array_equal(trace.errors, expected.errors)
+    assert isinstance(trace, gp.StepTrace)
+    benchmark(net.step, X, y, alpha=w.alpha, backend="cpp")
+
+
+@pytest.mark.benchmark(group=STEP_GROUP)
+def test_w1_raw_core_step(benchmark: Any, workloads: Callable[[str], Any]) -> None:
+    """``_core.step``: the fused kernel alone, no validation, no transaction."""
+    w = workloads("W1")
+    weights, _, _ = _float_problem(w)
+    X, y = w.X[:1].astype(float), w.y[:1].astype(float)
+    before = [m.copy() for m in weights]
+    expected = resolve("numpy").step(before, X, y, w.alpha, Activation.RELU)
+    out = _core.step(weights, X, y, w.alpha, Activation.RELU)
+    assert np.array_equal(out[3], expected.errors)
+    benchmark(_core.step, weights, X, y, w.alpha, Activation.RELU)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from hypothesis import settings
 import grokprop as gp
 from grokprop.backends import BACKEND_NAMES
 
-#: SPEC §4 program 5 (the book): the error after every 10th of 60 epochs, as printed.
+#: The book's program 5: the error after every 10th of 60 epochs, as printed.
 PROGRAM5_ERRORS = (
     "0.634231159844",
     "0.358384076763",

@@ -1,4 +1,4 @@
-"""Backend selection: precedence, errors, and per-thread context (SPEC §5)."""
+"""Backend selection: precedence, errors, and per-thread context (docs/design.md, "The registry")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The bad-input battery (SPEC §6): whatever a user passes, a clear error and no damage.
+"""The bad-input battery (docs/design.md, "Validation"): whatever a user passes, a clear error and no damage.
 
 Every case below is one malformed input to one entry point: ``Network(...)``, ``fit``,
 ``step``, ``forward``/``predict``, ``verify``, ``set_backend``/``use_backend``, the CLI, and
@@ -12,7 +12,7 @@ Decisions these tests pin down:
 
 * The public API accepts any real-number array-like (ints, float16/32/64, long double,
   big-endian, Fortran-ordered, strided or read-only arrays, nested lists) and converts it
-  once to the network's dtype (SPEC §1); only the values matter, never the layout.
+  once to the network's dtype; only the values matter, never the layout.
   ``_core`` converts nothing and rejects all of these (``test_core_binding.py``).
 * The arrays ``net.weights`` hands out are the live ones: a user who makes one read-only,
   reshapes it or writes NaN into it gets a ``ValueError`` from the next call, not a crash.

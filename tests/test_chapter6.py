@@ -1,4 +1,4 @@
-"""SPEC §4 programs 1–5 on every backend print the book's numbers."""
+"""The chapter's programs 1–5 on every backend print the book's numbers."""
 
 from __future__ import annotations
 

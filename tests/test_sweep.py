@@ -144,7 +144,7 @@ def test_chapter_networks_sweep_matches_fit(
         assert result.final_errors[i] == history.errors[-1]
         assert np.array_equal(result.curves[i], history.errors)
         assert all(np.array_equal(s[i], w) for s, w in zip(result.weights, net.weights))
-    if dtype == "float64" and kind == "nonlinear":  # seed 1: SPEC §4 program 5
+    if dtype == "float64" and kind == "nonlinear":  # seed 1: the book's program 5
         assert f"{result.curves[1][59]:.12g}" == "1.50556226651e-05"
 
 

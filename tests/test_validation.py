@@ -1,4 +1,4 @@
-"""Bad input gets a clear error naming the argument, and the network loses nothing (SPEC §6)."""
+"""Bad input gets a clear error naming the argument, and the network loses nothing (docs/design.md, "Validation")."""
 
 from __future__ import annotations
 

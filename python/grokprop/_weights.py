@@ -121,6 +121,12 @@ class WeightBuffer:
         """No weight is NaN or inf (one pass over the buffer)."""
         return check.all_finite(self.buffer)
 
+    def overlaps(self, array: FloatArray) -> bool:
+        """Whether ``array`` (C-contiguous) lies at least partly in the weights' memory."""
+        start = array.__array_interface__["data"][0]
+        low = self.buffer.__array_interface__["data"][0]
+        return bool(start < low + self.buffer.nbytes and low < start + array.nbytes)
+
     def copies(self) -> list[FloatArray]:
         """Independent copies of the weight matrices."""
         return [w.copy() for w in self.views]

@@ -23,8 +23,8 @@ from . import _interrupt, _persist, _progress
 from . import _validation as check
 from ._typing import FloatArray
 from ._weights import WeightBuffer, WeightMatrices, book_weights
-from .backends import REGISTRY, Backend, backend_info, resolve
-from .backends._protocol import sequential_sum
+from .backends import REFERENCE, REGISTRY, Backend, backend_info, resolve
+from .backends._protocol import StepArrays, sequential_sum
 from .errors import DivergenceError
 from .specs import Activation, TrainSpec, as_float_dtype
 
@@ -94,6 +94,14 @@ class StepTrace:
     """The average ``outer(layer_l, delta_{l+1})`` over the rows, applied times ``alpha``."""
     errors: FloatArray
     """Per-row error ``sum_j (layer_L - y)**2`` before the update."""
+
+    @classmethod
+    def _of(cls, out: StepArrays) -> StepTrace:
+        """``StepTrace(*out)`` without the frozen dataclass's per-field ``__init__`` (as
+        :meth:`History._of`): a step on the book network is a few microseconds."""
+        trace = object.__new__(cls)
+        trace.__dict__.update(out._asdict())
+        return trace
 
     @property
     def prediction(self) -> FloatArray:
@@ -193,12 +201,13 @@ class Network:
                 )
         self._weights = WeightBuffer(matrices, self._dtype)
         self._lock = threading.Lock()
+        self._last_spec: tuple[tuple[Any, ...], TrainSpec] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:  # pickle / copy.deepcopy: everything but the lock and the buffer
             state = self.__dict__.copy()
             state["_weights"] = self._weights.copies()
-        del state["_lock"]
+        del state["_lock"], state["_last_spec"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -207,6 +216,7 @@ class Network:
         # a fresh aligned buffer (an unpickled buffer's alignment would be chance)
         self._weights = WeightBuffer(matrices, self._dtype)
         self._lock = threading.Lock()
+        self._last_spec = None
 
     # -- what the network is ---------------------------------------------------------------
     @property
@@ -309,19 +319,21 @@ class Network:
         rows, targets = self._data(X, y)
         alpha = check.check_alpha(alpha, self._dtype)
         with self._lock:
-            self._weights.check_views(writeable=True)
+            # finiteness is checked after the step instead (below), as fit does
+            self._weights.check_views(writeable=True, finite=False)
             rows, targets = self._detached(rows), self._detached(targets)
             saved = self._weights.snapshot()
             try:
-                with np.errstate(all="ignore"):  # divergence is checked below, whatever errstate
-                    out = engine.step(self._weights.views, rows, targets, alpha, self._activation)
-                    trace = StepTrace(out.layers, out.deltas, out.weight_deltas, out.errors)
-                    error = trace.error  # the sum of the rows' errors may overflow too
+                out = engine.step(self._weights.views, rows, targets, alpha, self._activation)
             except BaseException:  # Ctrl-C or an error mid-update: the weights as they were
                 self._weights.restore(saved)
                 raise
+            trace = StepTrace._of(out)
+            error = trace.error  # the sum of the rows' errors may overflow too
             if not (math.isfinite(error) and self._weights.all_finite()):
                 self._weights.restore(saved)
+                if not check.all_finite(saved):  # not a divergence: they came in non-finite
+                    self._weights.check_views(writeable=True)  # the ValueError naming it
                 raise DivergenceError(0, error)
             return trace
 
@@ -363,7 +375,7 @@ class Network:
             self._weights.check_views(writeable=True, finite=False)
             rows, targets = self._detached(rows), self._detached(targets)
             saved = self._weights.snapshot()
-            info = backend_info(engine.name)
+            info = REGISTRY.get(engine.name) or backend_info(REFERENCE)
             seconds = _progress.expected_fit_seconds(
                 info, self._sizes, len(rows), spec.epochs, spec.batch_size
             )
@@ -408,7 +420,7 @@ class Network:
         """
         if data.base is None:
             return data  # owns its memory; every weight matrix is a view of the buffer
-        if any(np.may_share_memory(data, w) for w in self._weights.views):
+        if self._weights.overlaps(data):
             copied: FloatArray = data.copy()
             return copied
         return data
@@ -418,6 +430,13 @@ class Network:
     ) -> tuple[FloatArray, FloatArray, TrainSpec]:
         """The data and the spec of a fit, validated (also used by :func:`grokprop.verify`)."""
         rows, targets = self._data(X, y)
+        # the spec of the last fit is reused when the same settings come again (a spec is
+        # immutable and was validated when made): refitting the book network is common, and
+        # making a spec costs as much as a tenth of its training
+        key = (alpha, type(alpha), epochs, type(epochs), batch_size, type(batch_size), len(rows))
+        cached = self._last_spec
+        if cached is not None and cached[0] == key:
+            return rows, targets, cached[1]
         spec = TrainSpec.create(
             alpha=alpha,
             epochs=epochs,
@@ -429,6 +448,7 @@ class Network:
         check.check_memory(
             spec.epochs * self._dtype.itemsize, f"epochs={spec.epochs} (one error per epoch)"
         )
+        self._last_spec = (key, spec)
         return rows, targets, spec
 
     def _train(

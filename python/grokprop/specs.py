@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _validation as check
 from ._typing import FloatDType
 
 __all__ = ["FLOAT_DTYPES", "Activation", "SweepSpec", "TrainSpec"]
@@ -92,8 +93,6 @@ class TrainSpec:
     dtype: FloatDType = FLOAT_DTYPES["float64"]
 
     def __post_init__(self) -> None:
-        from . import _validation as check
-
         if type(self.activation) is not Activation:
             raise TypeError(f"activation must be an Activation, got {self.activation!r}")
         if self.dtype not in _DTYPE_SET:
@@ -157,8 +156,6 @@ class SweepSpec:
     weights: bool = False
 
     def __post_init__(self) -> None:
-        from . import _validation as check
-
         if type(self.sizes) is not tuple or check.check_sizes(self.sizes) != self.sizes:
             raise TypeError(f"sizes must be a tuple of layer sizes, got {self.sizes!r}")
         if type(self.activation) is not Activation:
