@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import grokprop as gp
 from grokprop import experiments
 from grokprop.backends import known_backends
-from grokprop.cli import main
+from grokprop.cli import EXIT_DIVERGED, main
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -73,6 +73,17 @@ def test_verify_command_passes(args: list[str]) -> None:
     code, out = run("verify", *args)
     assert code == 0, out
     assert out.splitlines()[-1].endswith("-> OK")
+
+
+def test_verify_of_a_diverged_training_exits_with_its_own_status() -> None:
+    args = ["--activation", "linear", "--alpha", "100", "--epochs", "5", "--data", "linear"]
+    code, out = run("verify", *args)
+    assert code == EXIT_DIVERGED == 3, out
+    assert "-> OK; WARNING: the training diverged in epoch 0" in out
+    assert "--allow-divergence" in out
+    code, out = run("verify", *args, "--allow-divergence")
+    assert code == 0, out
+    assert "WARNING: the training diverged" in out
 
 
 def test_verify_command_bad_input_is_a_clear_error() -> None:

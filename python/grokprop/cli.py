@@ -42,6 +42,12 @@ class _Program5:
 _PROGRAM5 = _Program5()
 
 
+#: ``grokprop verify`` exit statuses: a backend differs from the reference; the backends
+#: agree but the training diverged (click itself exits 2 for a usage error).
+EXIT_MISMATCH = 1
+EXIT_DIVERGED = 3
+
+
 def _default_first(choices: Sequence[str], default: str) -> list[str]:
     """The choices of an option with its default first, as ``--help`` lists them."""
     return [default, *(choice for choice in choices if choice != default)]
@@ -201,6 +207,11 @@ def chapter6(backend: str | None) -> None:
     type=click.Choice(known_backends()),
     help="Compare only these backends (repeatable; default: every available one).",
 )
+@click.option(
+    "--allow-divergence",
+    is_flag=True,
+    help=f"Exit 0 for a training that diverged if the backends agree (else {EXIT_DIVERGED}).",
+)
 @_user_errors_as_click
 def verify_command(
     sizes: tuple[int, ...],
@@ -214,8 +225,10 @@ def verify_command(
     weight_scale: float,
     rows: int,
     backends: tuple[str, ...],
+    allow_divergence: bool,
 ) -> None:
-    """Train one network on every backend; exit 1 unless all are bitwise equal."""
+    """Train one network on every backend; exit 1 unless all are bitwise equal, and 3 if
+    they agree but the training diverged (unless --allow-divergence)."""
     if data == "auto":
         data = "nonlinear" if sizes[0] == 3 and sizes[-1] == 1 else "random"
     X: np.ndarray
@@ -236,7 +249,15 @@ def verify_command(
     )
     click.echo(report.table())
     if not report.ok:
-        sys.exit(1)
+        sys.exit(EXIT_MISMATCH)
+    if report.diverged and not allow_divergence:
+        click.echo(
+            f"the training diverged in epoch {report.diverged_in_epoch}: the backends agree, "
+            "but on a diverged result (exit status "
+            f"{EXIT_DIVERGED}; --allow-divergence accepts it)",
+            err=True,
+        )
+        sys.exit(EXIT_DIVERGED)
 
 
 @main.command()
