@@ -19,7 +19,8 @@ def _peak_bytes(backend: str, epochs: int, batch_size: int) -> int:
     X, y = gp.datasets.random_onehot(200, 100, 10, seed=0)
     rng = np.random.RandomState(0)
     net = gp.Network(weights=[0.2 * rng.random_sample(s) - 0.1 for s in [(100, 40), (40, 10)]])
-    net.fit(X, y, alpha=0.005, epochs=1, batch_size=batch_size, backend=backend)  # warm up
+    # warm up with the same settings: the fit then reuses its spec, as the measured one does
+    net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
     tracemalloc.start()
     try:
         net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
