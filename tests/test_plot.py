@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import struct
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from pathhelpers import read_only
 
 import grokprop as gp
 from grokprop import experiments, plot
@@ -174,17 +174,11 @@ def test_plot_to_a_path_that_cannot_be_written_is_refused_before_the_run(tmp_pat
         assert "Overfitting" not in result.output  # refused before the experiment ran
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0,
-    reason="needs POSIX permissions that apply (root writes into read-only directories)",
-)
 def test_plot_into_a_read_only_directory_is_refused(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    try:
+    locked.mkdir()
+    with read_only(locked):  # for root too (chattr +i)
         result = CliRunner().invoke(main, ["pressure", "--plot", str(locked / "p.png")])
-    finally:
-        locked.chmod(0o700)
     assert f"the directory {locked} is read-only" in _one_line_error(result)
 
 

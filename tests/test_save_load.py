@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import shutil
 import stat
-import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from pathhelpers import read_only
 
 import grokprop as gp
 
@@ -238,25 +234,6 @@ def test_save_to_a_directory_is_refused(tmp_path: Path) -> None:
         trained([3, 4, 1], "relu", "float64").save(target)
     assert str(target) in str(info.value) and "directory" in str(info.value)
     assert files_in(target) == [] and files_in(tmp_path) == ["models"]
-
-
-@contextlib.contextmanager
-def read_only(path: Path) -> Iterator[None]:
-    """``path`` (a directory or file) not writable, even for root (chattr +i if root)."""
-    mode = path.stat().st_mode
-    path.chmod(stat.S_IMODE(mode) & ~0o222)
-    immutable = False
-    try:
-        if os.access(path, os.W_OK):  # root ignores the mode
-            chattr = shutil.which("chattr")
-            if chattr is None or subprocess.run([chattr, "+i", path], check=False).returncode:
-                pytest.skip("cannot make a path read-only for this user")
-            immutable = True
-        yield
-    finally:
-        if immutable:
-            subprocess.run([shutil.which("chattr") or "chattr", "-i", path], check=True)
-        path.chmod(stat.S_IMODE(mode))
 
 
 def test_save_into_a_read_only_directory_names_the_path_and_writes_nothing(
