@@ -375,22 +375,10 @@ class Network:
             self._weights.check_views(writeable=True, finite=False)
             rows, targets = self._detached(rows), self._detached(targets)
             saved = self._weights.snapshot()
-            info = REGISTRY.get(engine.name) or backend_info(REFERENCE)
-            seconds = _progress.expected_fit_seconds(
-                info, self._sizes, len(rows), spec.epochs, spec.batch_size
-            )
             try:
-                if progress is False or not _progress.wanted(progress, seconds):
-                    errors = self._train(engine, rows, targets, spec, seconds)
-                else:
-                    per_epoch = seconds / max(spec.epochs, 1)
-                    errors = _progress.run_in_chunks(
-                        lambda n: self._train(
-                            engine, rows, targets, spec.with_epochs(n), n * per_epoch
-                        ),
-                        spec.epochs,
-                        desc=f"fit {list(self._sizes)}",
-                    )
+                errors = self._train_shown(
+                    engine, rows, targets, spec, progress, desc=f"fit {list(self._sizes)}"
+                )
             except BaseException:  # Ctrl-C or an error mid-fit: the weights as they were
                 self._weights.restore(saved)
                 raise
@@ -450,6 +438,32 @@ class Network:
         )
         self._last_spec = (key, spec)
         return rows, targets, spec
+
+    def _train_shown(
+        self,
+        engine: Backend,
+        rows: FloatArray,
+        targets: FloatArray,
+        spec: TrainSpec,
+        progress: bool | None,
+        *,
+        desc: str,
+    ) -> FloatArray:
+        """:meth:`_train`, in chunks under a progress bar when ``progress`` asks for one
+        (``None``: a long run on a terminal); the chunks give the same bits as one call."""
+        # an unregistered flavour (numpy-blas) costs about what the reference costs
+        info = REGISTRY.get(engine.name) or backend_info(REFERENCE)
+        seconds = _progress.expected_fit_seconds(
+            info, self._sizes, len(rows), spec.epochs, spec.batch_size
+        )
+        if progress is False or not _progress.wanted(progress, seconds):
+            return self._train(engine, rows, targets, spec, seconds)
+        per_epoch = seconds / max(spec.epochs, 1)
+        return _progress.run_in_chunks(
+            lambda n: self._train(engine, rows, targets, spec.with_epochs(n), n * per_epoch),
+            spec.epochs,
+            desc=desc,
+        )
 
     def _train(
         self,

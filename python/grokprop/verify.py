@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _progress
 from ._typing import FloatArray
 from .backends import REFERENCE, Backend, backend_info, backend_status, known_backends, resolve
 from .backends._protocol import diverged
@@ -189,20 +188,7 @@ def _train_copy(
     which gives the same bits as one call (grokprop._progress).
     """
     clone = net.copy()
-    # the BLAS flavour is not in the registry: it costs about what the reference costs
-    info = backend_info(engine.name if engine.name in known_backends() else REFERENCE)
-    seconds = _progress.expected_fit_seconds(
-        info, net.sizes, len(rows), spec.epochs, spec.batch_size
-    )
-    if _progress.wanted(progress, seconds):
-        per_epoch = seconds / max(spec.epochs, 1)
-        errors = _progress.run_in_chunks(
-            lambda n: clone._train(engine, rows, targets, spec.with_epochs(n), n * per_epoch),
-            spec.epochs,
-            desc=f"verify {engine.name}",
-        )
-    else:
-        errors = clone._train(engine, rows, targets, spec, seconds)
+    errors = clone._train_shown(engine, rows, targets, spec, progress, desc=f"verify {engine.name}")
     return errors, list(clone.weights)
 
 
