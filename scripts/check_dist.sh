@@ -81,7 +81,7 @@ grep -q "^numba  unavailable: .*numba could not be imported" "$work/backends.txt
 [[ $(tail -n 1 "$work/chapter6.txt") == \
   "verify vs numpy reference, bitwise: cpp yes, numba unavailable -> OK" ]] ||
   fail "grokprop chapter6 did not end with the expected verification"
-"$work/venv-sdist/bin/grokprop" verify --sizes 784,128,10 --rows 50 --epochs 1 --alpha 0.005
+"$work/venv-sdist/bin/grokprop" verify --sizes 784,128,10 --rows 50 --epochs 1 --alpha 0.005 --weight-scale 0.1
 # the test extra minus numba, read from the installed metadata
 test_requires=$("$work/venv-sdist/bin/python" -c '
 from importlib.metadata import requires
