@@ -18,9 +18,13 @@ import pytest
 
 CHILD = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     import numpy as np
     import grokprop as gp
+
+    # a shell's background job starts with SIGINT ignored, and Python then installs no
+    # handler: give this child Python's usual one, as in an interactive session
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     backend, what = sys.argv[1], sys.argv[2]
     rng = np.random.RandomState(0)
