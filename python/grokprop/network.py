@@ -202,12 +202,13 @@ class Network:
         self._weights = WeightBuffer(matrices, self._dtype)
         self._lock = threading.Lock()
         self._last_spec: tuple[tuple[Any, ...], TrainSpec] | None = None
+        self._last_cost: tuple[TrainSpec, str, float] | None = None  # see _train_shown
 
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:  # pickle / copy.deepcopy: everything but the lock and the buffer
             state = self.__dict__.copy()
             state["_weights"] = self._weights.copies()
-        del state["_lock"], state["_last_spec"]
+        del state["_lock"], state["_last_spec"], state["_last_cost"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -216,7 +217,7 @@ class Network:
         # a fresh aligned buffer (an unpickled buffer's alignment would be chance)
         self._weights = WeightBuffer(matrices, self._dtype)
         self._lock = threading.Lock()
-        self._last_spec = None
+        self._last_spec = self._last_cost = None
 
     # -- what the network is ---------------------------------------------------------------
     @property
@@ -376,9 +377,7 @@ class Network:
             rows, targets = self._detached(rows), self._detached(targets)
             saved = self._weights.snapshot()
             try:
-                errors = self._train_shown(
-                    engine, rows, targets, spec, progress, desc=f"fit {list(self._sizes)}"
-                )
+                errors = self._train_shown(engine, rows, targets, spec, progress, desc="fit")
             except BaseException:  # Ctrl-C or an error mid-fit: the weights as they were
                 self._weights.restore(saved)
                 raise
@@ -450,19 +449,27 @@ class Network:
         desc: str,
     ) -> FloatArray:
         """:meth:`_train`, in chunks under a progress bar when ``progress`` asks for one
-        (``None``: a long run on a terminal); the chunks give the same bits as one call."""
-        # an unregistered flavour (numpy-blas) costs about what the reference costs
-        info = REGISTRY.get(engine.name) or backend_info(REFERENCE)
-        seconds = _progress.expected_fit_seconds(
-            info, self._sizes, len(rows), spec.epochs, spec.batch_size
-        )
+        (``None``: a long run on a terminal); the chunks give the same bits as one call.
+        ``desc`` starts the bar's label ("fit", "verify cpp"); the sizes follow it."""
+        # the estimate depends only on the backend and the spec (which fixes the rows), so
+        # a refit with the same settings reuses the last one (a tenth of a book fit's time)
+        cached = self._last_cost
+        if cached is not None and cached[0] is spec and cached[1] == engine.name:
+            seconds = cached[2]
+        else:
+            # an unregistered flavour (numpy-blas) costs about what the reference costs
+            info = REGISTRY.get(engine.name) or backend_info(REFERENCE)
+            seconds = _progress.expected_fit_seconds(
+                info, self._sizes, len(rows), spec.epochs, spec.batch_size
+            )
+            self._last_cost = (spec, engine.name, seconds)
         if progress is False or not _progress.wanted(progress, seconds):
             return self._train(engine, rows, targets, spec, seconds)
         per_epoch = seconds / max(spec.epochs, 1)
         return _progress.run_in_chunks(
             lambda n: self._train(engine, rows, targets, spec.with_epochs(n), n * per_epoch),
             spec.epochs,
-            desc=desc,
+            desc=f"{desc} {list(self._sizes)}",
         )
 
     def _train(
@@ -475,8 +482,10 @@ class Network:
     ) -> FloatArray:
         """``engine.train`` on this network's weights; a run expected to take ``seconds`` or
         longer on a backend that polls a stop flag answers Ctrl-C (grokprop._interrupt)."""
+        if seconds < _interrupt.INLINE_SECONDS:
+            return engine.train(self._weights.views, rows, targets, spec)
         info = REGISTRY.get(engine.name)  # None for an unregistered flavour (numpy-blas)
-        if seconds < _interrupt.INLINE_SECONDS or info is None or not info.polls_stop:
+        if info is None or not info.polls_stop:
             return engine.train(self._weights.views, rows, targets, spec)
         views = self._weights.views
         return _interrupt.run(
