@@ -569,3 +569,9 @@ def explain_command(
             backend=backend,
         )
     )
+
+
+# grids (issue 11): grokprop sweep CONFIG.toml, grokprop boolean-functions
+from .grid_cli import sweep_command  # after the group exists
+
+main.add_command(sweep_command)

@@ -457,16 +457,27 @@ def _lists(pa: Any, matrix: NDArray[Any]) -> Any:
 
 @dataclass
 class CellSummary:
-    """Per-cell counts, accumulated chunk by chunk (memory independent of the grid)."""
+    """Counts per learning rate of one cell, accumulated chunk by chunk (so their memory
+    does not grow with the grid)."""
 
-    networks: int = 0
-    converged: int = 0
-    diverged: int = 0
+    networks: NDArray[np.int64]
+    converged: NDArray[np.int64]
+    """Final error below 1e-3 (and not diverged)."""
+    diverged: NDArray[np.int64]
 
-    def add(self, final_errors: NDArray[Any], diverged: NDArray[np.bool_]) -> None:
-        self.networks += len(final_errors)
-        self.converged += int(np.count_nonzero(~diverged & (final_errors < _CONVERGED)))
-        self.diverged += int(np.count_nonzero(diverged))
+    @classmethod
+    def empty(cls, alphas: int) -> CellSummary:
+        return cls(*(np.zeros(alphas, dtype=np.int64) for _ in range(3)))
+
+    def add(
+        self, alpha_index: NDArray[np.int64], errors: NDArray[Any], diverged: NDArray[np.bool_]
+    ) -> None:
+        n = len(self.networks)
+        self.networks += np.bincount(alpha_index, minlength=n)
+        self.converged += np.bincount(
+            alpha_index, weights=~diverged & (errors < _CONVERGED), minlength=n
+        ).astype(np.int64)
+        self.diverged += np.bincount(alpha_index, weights=diverged, minlength=n).astype(np.int64)
 
 
 @dataclass
@@ -492,13 +503,15 @@ class GridRun:
     def to_pandas(self) -> Any:
         return self.to_arrow().to_pandas()
 
-    def table(self, threshold: float = _CONVERGED) -> str:
-        """One line per cell: its settings, networks, converged fraction, diverged."""
+    def table(self) -> str:
+        """One line per cell and alpha: the settings, networks, converged, diverged."""
         from .experiments._table import columns, percent
 
-        rows = [["cell", "dataset", "sizes", "act", "epochs", "batch", "nets", "converged", "div"]]
+        rows = [
+            ["cell", "dataset", "sizes", "act", "epochs", "batch", "alpha", "nets", "conv", "div"]
+        ]
         for index, (c, s) in enumerate(zip(self.grid.cells, self.summary)):
-            rows.append(
+            rows += [
                 [
                     str(index),
                     c.dataset,
@@ -506,14 +519,16 @@ class GridRun:
                     c.activation.label,
                     str(c.epochs),
                     str(c.batch_size),
-                    str(s.networks),
-                    percent(s.converged / s.networks) if s.networks else "-",
-                    str(s.diverged),
+                    f"{alpha:g}",
+                    str(s.networks[k]),
+                    percent(s.converged[k] / s.networks[k]) if s.networks[k] else "-",
+                    str(s.diverged[k]),
                 ]
-            )
+                for k, alpha in enumerate(c.alphas)
+            ]
         foot = (
             f"{len(self.grid)} networks in {self.chunks} chunks ({self.chunks_skipped} already "
-            f"on disk) in {self.seconds:.2f} s; converged = final error < {threshold:g}."
+            f"on disk) in {self.seconds:.2f} s; conv = final error < {_CONVERGED:g}."
         )
         return "\n".join([*columns(rows, left=4), "", foot])
 
@@ -666,7 +681,7 @@ def sweep_grid(
     if out is not None:
         directory = _open_output(out, grid.fingerprint(size, *flags), grid, size, len(plan))
 
-    summary = [CellSummary() for _ in grid.cells]
+    summary = [CellSummary.empty(len(c.alphas)) for c in grid.cells]
     tables: dict[int, Any] = {}
     todo: list[int] = []
     skipped = 0
@@ -674,7 +689,7 @@ def sweep_grid(
         expected = sum(p.stop - p.start for p in pieces)
         if directory is not None and _written_rows(directory / _chunk_name(index)) == expected:
             skipped += 1
-            _summarise_file(directory / _chunk_name(index), summary)
+            _summarise_file(grid, pieces, directory / _chunk_name(index), summary)
         else:
             todo.append(index)
 
@@ -683,7 +698,7 @@ def sweep_grid(
 
     def finish(index: int, results: list[SweepArrays]) -> None:
         table = _chunk_table(grid, plan[index], results, *flags)
-        _summarise(table, summary)
+        _summarise(grid, plan[index], table, summary)
         if directory is None:
             tables[index] = table
         else:
@@ -747,25 +762,33 @@ def _collect(
         yield index, future.result()
 
 
-def _summarise(table: Any, summary: list[CellSummary]) -> None:
-    cells = table.column("cell").to_numpy()
+def _summarise(grid: Grid, pieces: list[Piece], table: Any, summary: list[CellSummary]) -> None:
+    """Add a chunk's rows (its pieces, in order) to the per-cell, per-alpha counts."""
     errors = table.column("final_error").to_numpy()
     diverged = table.column("diverged").to_numpy(zero_copy_only=False)
-    for cell in np.unique(cells):
-        mask = cells == cell
-        summary[int(cell)].add(errors[mask], diverged[mask])
+    row = 0
+    for p in pieces:
+        n = p.stop - p.start
+        # seeds outer, alphas inner: network k of a cell has alpha k % len(alphas)
+        alpha_index = np.arange(p.start, p.stop) % len(grid.cells[p.cell].alphas)
+        summary[p.cell].add(alpha_index, errors[row : row + n], diverged[row : row + n])
+        row += n
 
 
-def _summarise_file(path: Path, summary: list[CellSummary]) -> None:
+def _summarise_file(
+    grid: Grid, pieces: list[Piece], path: Path, summary: list[CellSummary]
+) -> None:
     import pyarrow.parquet as pq
 
-    _summarise(pq.read_table(path, columns=["cell", "final_error", "diverged"]), summary)
+    table = pq.read_table(path, columns=["final_error", "diverged"])
+    _summarise(grid, pieces, table, summary)
 
 
 def _bar(progress: bool | None, total: int, done: int) -> Any:
     from . import _progress
 
-    if not _progress.wanted(progress, float(total - done)):  # about a second per chunk
+    # more than one chunk to run counts as long (chunks are sized to ~0.1 s and more)
+    if not _progress.wanted(progress, _progress.LONG_RUN_SECONDS * (total - done > 1)):
         return None
     from tqdm import tqdm
 
