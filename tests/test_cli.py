@@ -206,6 +206,16 @@ OUT_OF_RANGE = {
         [SMALL_GRID, "--scheduler", "tcp://127.0.0.1:1", "--workers", "1"],
         ["no-such-grid.toml"],
     ],
+    "boolean-functions": [
+        ["--seeds", "0"],
+        ["--max-width", "-1"],
+        ["--alpha", "0"],
+        ["--epochs", "-1"],
+        ["--threshold", "0"],
+        ["--workers", "0"],
+        ["--workers", "1", "--scheduler", "tcp://127.0.0.1:1"],
+        ["--plot", "/nonexistent-dir/p.png"],
+    ],
 }
 
 

@@ -63,6 +63,8 @@ _FORMAT = 1
 #: The fixed setting columns of a result, then the per-network ones.
 SETTING_COLUMNS = ("cell", "dataset", "sizes", "hidden", "activation", "epochs", "batch_size")
 _CONVERGED = 1e-3
+#: A piece of a chunk uses one more thread per this many networks (up to ``threads``).
+_NETWORKS_PER_THREAD = 2048
 _INSTALL_HINT = "pip install 'grokprop[parquet]'"
 
 
@@ -345,12 +347,13 @@ def run_chunk(task: ChunkTask) -> list[SweepArrays]:
     parts = [_canonical(*part) for part in task.parts]
 
     def train(stop: _interrupt.StopFlag) -> list[SweepArrays]:
-        return [
-            engine.sweep(X, y, seeds, alphas, spec, threads, stop)
-            if polls
-            else engine.sweep(X, y, seeds, alphas, spec, threads)
-            for spec, X, y, seeds, alphas in parts
-        ]
+        results = []
+        for spec, X, y, seeds, alphas in parts:
+            # a small piece is not worth a thread's start (results never depend on it)
+            use = max(1, min(threads, len(seeds) // _NETWORKS_PER_THREAD))
+            args = (X, y, seeds, alphas, spec, use)
+            results.append(engine.sweep(*args, stop) if polls else engine.sweep(*args))
+        return results
 
     return _interrupt.run(train, expected_seconds=_interrupt.INLINE_SECONDS if polls else 0.0)
 
@@ -460,14 +463,15 @@ class CellSummary:
     """Counts per learning rate of one cell, accumulated chunk by chunk (so their memory
     does not grow with the grid)."""
 
+    threshold: float
     networks: NDArray[np.int64]
     converged: NDArray[np.int64]
-    """Final error below 1e-3 (and not diverged)."""
+    """Final error below ``threshold`` (and not diverged)."""
     diverged: NDArray[np.int64]
 
     @classmethod
-    def empty(cls, alphas: int) -> CellSummary:
-        return cls(*(np.zeros(alphas, dtype=np.int64) for _ in range(3)))
+    def empty(cls, alphas: int, threshold: float) -> CellSummary:
+        return cls(threshold, *(np.zeros(alphas, dtype=np.int64) for _ in range(3)))
 
     def add(
         self, alpha_index: NDArray[np.int64], errors: NDArray[Any], diverged: NDArray[np.bool_]
@@ -475,7 +479,7 @@ class CellSummary:
         n = len(self.networks)
         self.networks += np.bincount(alpha_index, minlength=n)
         self.converged += np.bincount(
-            alpha_index, weights=~diverged & (errors < _CONVERGED), minlength=n
+            alpha_index, weights=~diverged & (errors < self.threshold), minlength=n
         ).astype(np.int64)
         self.diverged += np.bincount(alpha_index, weights=diverged, minlength=n).astype(np.int64)
 
@@ -491,6 +495,7 @@ class GridRun:
     seconds: float
     path: Path | None
     summary: list[CellSummary]
+    threshold: float = _CONVERGED
     _table: Any = field(default=None, repr=False)
 
     def to_arrow(self) -> pa.Table:
@@ -528,7 +533,7 @@ class GridRun:
             ]
         foot = (
             f"{len(self.grid)} networks in {self.chunks} chunks ({self.chunks_skipped} already "
-            f"on disk) in {self.seconds:.2f} s; conv = final error < {_CONVERGED:g}."
+            f"on disk) in {self.seconds:.2f} s; conv = final error < {self.threshold:g}."
         )
         return "\n".join([*columns(rows, left=4), "", foot])
 
@@ -629,6 +634,7 @@ def sweep_grid(
     weights: bool = False,
     progress: bool | None = None,
     max_in_flight: int = 64,
+    threshold: float = _CONVERGED,
 ) -> GridRun:
     """Train every network of ``grid``, chunk by chunk, on ``executor``.
 
@@ -657,11 +663,15 @@ def sweep_grid(
         A bar over chunks (tqdm): ``True``, ``False`` or ``None`` (on a terminal).
     max_in_flight
         Chunks submitted to an executor at once (bounds the driver's memory).
+    threshold
+        The summary (:attr:`GridRun.summary`) counts a network whose final error is below
+        this as converged.
     """
     if not isinstance(grid, Grid):
         raise TypeError(f"grid must be a grokprop.Grid, got {type(grid).__name__}")
     size = check.check_int(chunk_size, "chunk_size", minimum=1)
     window = check.check_int(max_in_flight, "max_in_flight", minimum=1)
+    limit = check.check_positive(threshold, "threshold")
     n_threads = None if threads is None else check.check_int(threads, "threads", minimum=1)
     for name, flag in (("curves", curves), ("weights", weights)):
         if not isinstance(flag, (bool, np.bool_)):
@@ -681,7 +691,7 @@ def sweep_grid(
     if out is not None:
         directory = _open_output(out, grid.fingerprint(size, *flags), grid, size, len(plan))
 
-    summary = [CellSummary.empty(len(c.alphas)) for c in grid.cells]
+    summary = [CellSummary.empty(len(c.alphas), limit) for c in grid.cells]
     tables: dict[int, Any] = {}
     todo: list[int] = []
     skipped = 0
@@ -723,7 +733,7 @@ def sweep_grid(
     if directory is None:
         pa = _pyarrow()
         table = pa.concat_tables([tables[i] for i in range(len(plan))])
-    return GridRun(grid, len(plan), len(todo), skipped, seconds, directory, summary, table)
+    return GridRun(grid, len(plan), len(todo), skipped, seconds, directory, summary, limit, table)
 
 
 def _execute(

@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover -- tomli is tomllib's backport
     import tomli as tomllib
 
-__all__ = ["GridConfig", "load_config", "sweep_command"]
+__all__ = ["GridConfig", "dask_executor", "load_config", "sweep_command"]
 
 #: The settings of a grid (the axes of :meth:`grokprop.Grid.product`) and of a run.
 _GRID_KEYS = frozenset(
@@ -109,8 +109,10 @@ def _seeds(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _executor(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+def dask_executor(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     """Dask's executor for ``--scheduler`` / ``--workers``, else ``None`` (this process)."""
+    if scheduler is not None and workers is not None:
+        raise click.UsageError("give --scheduler or --workers, not both")
     if scheduler is None and workers is None:
         yield None
         return
@@ -156,8 +158,6 @@ def sweep_command(
 
     Rerunning with the same --out resumes; a different grid at that path is refused.
     """
-    if scheduler is not None and workers is not None:
-        raise click.UsageError("give --scheduler or --workers, not both")
     try:
         loaded = load_config(config)
         settings = dict(loaded.run)
@@ -168,7 +168,7 @@ def sweep_command(
         if backend is not None:
             settings["backend"] = backend
         settings.setdefault("chunk_size", DEFAULT_CHUNK_SIZE)
-        with _executor(scheduler, workers) as executor:
+        with dask_executor(scheduler, workers) as executor:
             run = sweep_grid(loaded.grid, executor=executor, progress=progress, **settings)
     except (ValueError, TypeError, ImportError, MemoryError) as exc:
         raise click.ClickException(str(exc) or type(exc).__name__) from exc
