@@ -16,6 +16,7 @@ file + ``os.replace``) beside a manifest of the grid; a rerun skips the chunks o
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import dataclasses
 import hashlib
@@ -60,9 +61,9 @@ DEFAULT_CHUNK_SIZE = 1 << 17
 #: The manifest's name in an ``out=`` directory, and the format it describes.
 MANIFEST = "manifest.json"
 _FORMAT = 1
-#: The fixed setting columns of a result, then the per-network ones.
-SETTING_COLUMNS = ("cell", "dataset", "sizes", "hidden", "activation", "epochs", "batch_size")
 _CONVERGED = 1e-3
+#: Finished chunks that may wait for the writer thread (their memory is the bound).
+_PENDING_WRITES = 2
 #: A piece of a chunk uses one more thread per this many networks (up to ``threads``).
 _NETWORKS_PER_THREAD = 2048
 _INSTALL_HINT = "pip install 'grokprop[parquet]'"
@@ -166,6 +167,15 @@ class Cell:
 
     def __len__(self) -> int:
         return len(self.seeds) * len(self.alphas)
+
+    def networks(self, start: int, stop: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The seeds and alphas of networks ``start:stop`` (seeds outer, alphas inner)."""
+        per_seed = len(self.alphas)
+        first, last = start // per_seed, (stop - 1) // per_seed + 1
+        skip = start - first * per_seed
+        seeds = np.repeat(self.seeds[first:last], per_seed)[skip : skip + stop - start]
+        alphas = np.tile(self.alphas, last - first)[skip : skip + stop - start]
+        return seeds, alphas
 
     def spec(self, curves: bool, weights: bool) -> SweepSpec:
         return SweepSpec(
@@ -391,9 +401,8 @@ def _task(
     parts = []
     for p in pieces:
         c = grid.cells[p.cell]
-        seeds = np.repeat(c.seeds, len(c.alphas))[p.start : p.stop].astype(np.uint32)
-        alphas = np.tile(c.alphas, len(c.seeds))[p.start : p.stop]
-        parts.append((c.spec(*flags), c.X, c.y, seeds, alphas))
+        seeds, alphas = c.networks(p.start, p.stop)
+        parts.append((c.spec(*flags), c.X, c.y, seeds.astype(np.uint32), alphas))
     return ChunkTask(index, backend, threads, tuple(parts))
 
 
@@ -403,52 +412,41 @@ def _task(
 def _chunk_table(
     grid: Grid, pieces: list[Piece], results: list[SweepArrays], curves: bool, weights: bool
 ) -> pa.Table:
-    """The tidy rows of one chunk: its settings and each network's outcome."""
+    """One chunk's rows: each network's cell and outcome. The cells' settings are joined
+    in when the rows are read (:func:`_with_settings`): written per row they would cost
+    more than the outcomes."""
     pa = _pyarrow()
-    columns: dict[str, list[Any]] = {name: [] for name in SETTING_COLUMNS}
-    for extra in ("dtype", "seed", "alpha", "final_error", "diverged"):
-        columns[extra] = []
-    curve_parts: list[Any] = []
-    weight_parts: list[Any] = []
-    for p, out in zip(pieces, results):
-        c = grid.cells[p.cell]
-        n = p.stop - p.start
-        for name, value in (
-            ("cell", p.cell),
-            ("dataset", c.dataset),
-            ("sizes", "-".join(map(str, c.sizes))),
-            ("hidden", "x".join(map(str, c.hidden)) or "0"),
-            ("activation", c.activation.label),
-            ("epochs", c.epochs),
-            ("batch_size", c.batch_size),
-            ("dtype", c.dtype.name),
-        ):
-            columns[name].append(np.full(n, value))
-        columns["seed"].append(np.repeat(c.seeds, len(c.alphas))[p.start : p.stop])
-        columns["alpha"].append(np.tile(c.alphas, len(c.seeds))[p.start : p.stop])
-        columns["final_error"].append(out.final_errors.astype(np.float64))
-        columns["diverged"].append(out.diverged)
-        if curves and out.curves is not None:
-            curve_parts.append(_lists(pa, out.curves.reshape(n, -1)))
-        if weights and out.weights is not None:
-            per_layer = [_lists(pa, w.reshape(n, -1)) for w in out.weights]
-            offsets = pa.array(np.arange(n + 1, dtype=np.int32) * len(per_layer))
-            interleaved = pa.concat_arrays(per_layer).take(
-                pa.array((np.arange(len(per_layer))[None, :] * n + np.arange(n)[:, None]).ravel())
-            )
-            weight_parts.append(pa.ListArray.from_arrays(offsets, interleaved))
-    arrays = {name: np.concatenate(parts) for name, parts in columns.items()}
-    table = {
-        name: pa.array(arrays[name]).dictionary_encode()
-        if arrays[name].dtype.kind == "U"
-        else pa.array(arrays[name])
-        for name in arrays
-    }
+    cells = [grid.cells[p.cell] for p in pieces]
+    lengths = [p.stop - p.start for p in pieces]
+    cell_of_row = np.repeat(np.array([p.cell for p in pieces], dtype=np.int32), lengths)
+    table = {"cell": pa.array(cell_of_row)}
+    chosen = [c.networks(p.start, p.stop) for c, p in zip(cells, pieces)]
+    table["seed"] = pa.array(np.concatenate([seeds for seeds, _ in chosen]))
+    table["alpha"] = pa.array(np.concatenate([alphas for _, alphas in chosen]))
+    table["final_error"] = pa.array(
+        np.concatenate([out.final_errors.astype(np.float64) for out in results])
+    )
+    table["diverged"] = pa.array(np.concatenate([out.diverged for out in results]))
     if curves:
-        table["curve"] = pa.concat_arrays(curve_parts)
+        table["curve"] = pa.concat_arrays(
+            [_lists(pa, out.curves.reshape(n, -1)) for out, n in zip(results, lengths)
+             if out.curves is not None]
+        )  # fmt: skip
     if weights:
-        table["weights"] = pa.concat_arrays(weight_parts)
+        table["weights"] = pa.concat_arrays(
+            [_weight_lists(pa, out.weights, n) for out, n in zip(results, lengths)
+             if out.weights is not None]
+        )  # fmt: skip
     return pa.table(table)
+
+
+def _weight_lists(pa: Any, layers: list[FloatArray], n: int) -> Any:
+    """Per network a list of its layers' weights, each flattened row-major."""
+    per_layer = [_lists(pa, w.reshape(n, -1)) for w in layers]
+    # network-major: network 0's layers, then network 1's, ...
+    order = (np.arange(len(layers))[None, :] * n + np.arange(n)[:, None]).ravel()
+    offsets = pa.array(np.arange(n + 1, dtype=np.int32) * len(layers))
+    return pa.ListArray.from_arrays(offsets, pa.concat_arrays(per_layer).take(pa.array(order)))
 
 
 def _lists(pa: Any, matrix: NDArray[Any]) -> Any:
@@ -477,11 +475,10 @@ class CellSummary:
         self, alpha_index: NDArray[np.int64], errors: NDArray[Any], diverged: NDArray[np.bool_]
     ) -> None:
         n = len(self.networks)
+        converged = ~diverged & (errors < self.threshold)
         self.networks += np.bincount(alpha_index, minlength=n)
-        self.converged += np.bincount(
-            alpha_index, weights=~diverged & (errors < self.threshold), minlength=n
-        ).astype(np.int64)
-        self.diverged += np.bincount(alpha_index, weights=diverged, minlength=n).astype(np.int64)
+        self.converged += np.bincount(alpha_index[converged], minlength=n)
+        self.diverged += np.bincount(alpha_index[diverged], minlength=n)
 
 
 @dataclass
@@ -539,14 +536,41 @@ class GridRun:
 
 
 def read_grid(path: str | os.PathLike[str]) -> pa.Table:
-    """The rows of an ``out=`` directory, in the grid's order (chunk files by name)."""
+    """The rows of an ``out=`` directory in the grid's order (chunk files by name), with
+    each cell's settings (from the manifest) as columns."""
     pa = _pyarrow()
     import pyarrow.parquet as pq
 
-    files = sorted(Path(path).glob("chunk-*.parquet"))
-    if not files:
-        raise ValueError(f"path: no chunk files in {os.fspath(path)!r}")
-    return pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+    directory = Path(path)
+    files = sorted(directory.glob("chunk-*.parquet"))
+    if not files or not (directory / MANIFEST).exists():
+        raise ValueError(f"path: {os.fspath(path)!r} holds no grid (no {MANIFEST} or chunks)")
+    cells = json.loads((directory / MANIFEST).read_text())["cells"]
+    rows = pa.concat_tables([pq.read_table(f) for f in files])
+    return _with_settings(rows, cells)
+
+
+def _with_settings(rows: pa.Table, cells: list[dict[str, Any]]) -> pa.Table:
+    """``rows`` with the settings of each row's cell inserted after ``cell`` (text columns
+    dictionary-encoded: one copy of each value)."""
+    pa = _pyarrow()
+    settings = {
+        "dataset": [c["dataset"] for c in cells],
+        "sizes": ["-".join(map(str, c["sizes"])) for c in cells],
+        "hidden": ["x".join(map(str, c["sizes"][1:-1])) or "0" for c in cells],
+        "activation": [c["activation"] for c in cells],
+        "epochs": [c["epochs"] for c in cells],
+        "batch_size": [c["batch_size"] for c in cells],
+        "dtype": [c["dtype"] for c in cells],
+    }
+    cell = rows.column("cell")
+    for position, (name, values) in enumerate(settings.items(), start=1):
+        if isinstance(values[0], str):
+            column = pa.array(values).dictionary_encode()
+        else:
+            column = pa.array(values, type=pa.int32())
+        rows = rows.add_column(position, name, column.take(cell))
+    return rows
 
 
 # --------------------------------------------------------------------------- the output
@@ -602,6 +626,26 @@ def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         tmp.replace(path)  # atomic: os.replace
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _write_chunk(directory: Path, index: int, table: pa.Table) -> None:
+    import pyarrow.parquet as pq
+
+    def write(tmp: Path) -> None:
+        # a dictionary only for the cell, statistics only where a reader filters: a
+        # quarter of the default's time
+        pq.write_table(
+            table,
+            tmp,
+            use_dictionary=["cell"],
+            write_statistics=["cell", "seed", "alpha"],
+            # final errors are as random as doubles get: compressing them costs, gains nothing
+            compression={
+                name: "none" if name == "final_error" else "snappy" for name in table.column_names
+            },
+        )
+
+    _write_atomically(directory / _chunk_name(index), write)
 
 
 def _written_rows(path: Path) -> int | None:
@@ -706,33 +750,41 @@ def sweep_grid(
     def make_task(index: int) -> ChunkTask:
         return _task(grid, index, plan[index], engine_name, n_threads, flags)
 
-    def finish(index: int, results: list[SweepArrays]) -> None:
-        table = _chunk_table(grid, plan[index], results, *flags)
-        _summarise(grid, plan[index], table, summary)
-        if directory is None:
-            tables[index] = table
-        else:
-            import pyarrow.parquet as pq
-
-            _write_atomically(
-                directory / _chunk_name(index), lambda tmp: pq.write_table(table, tmp)
-            )
-
     start = time.perf_counter()
     bar = _bar(progress, len(plan), skipped)
-    try:
-        for index, results in _execute(executor, todo, make_task, window):
-            finish(index, results)
+    # one writer thread: a chunk's Parquet write (which releases the GIL) overlaps the
+    # next chunk's training; at most _PENDING_WRITES tables wait for it
+    with cf.ThreadPoolExecutor(1, thread_name_prefix="grokprop-write") as writer:
+        writes: collections.deque[cf.Future[None]] = collections.deque()
+        try:
+            for index, results in _execute(executor, todo, make_task, window):
+                table = _chunk_table(grid, plan[index], results, *flags)
+                _summarise(
+                    grid,
+                    plan[index],
+                    np.concatenate([out.final_errors for out in results]),
+                    np.concatenate([out.diverged for out in results]),
+                    summary,
+                )
+                if directory is None:
+                    tables[index] = table
+                else:
+                    writes.append(writer.submit(_write_chunk, directory, index, table))
+                    while len(writes) > _PENDING_WRITES:
+                        writes.popleft().result()
+                if bar is not None:
+                    bar.update(1)
+            while writes:
+                writes.popleft().result()
+        finally:
             if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+                bar.close()
     seconds = time.perf_counter() - start
     table = None
     if directory is None:
         pa = _pyarrow()
-        table = pa.concat_tables([tables[i] for i in range(len(plan))])
+        rows = pa.concat_tables([tables[i] for i in range(len(plan))])
+        table = _with_settings(rows, [c.describe() for c in grid.cells])
     return GridRun(grid, len(plan), len(todo), skipped, seconds, directory, summary, limit, table)
 
 
@@ -772,15 +824,19 @@ def _collect(
         yield index, future.result()
 
 
-def _summarise(grid: Grid, pieces: list[Piece], table: Any, summary: list[CellSummary]) -> None:
-    """Add a chunk's rows (its pieces, in order) to the per-cell, per-alpha counts."""
-    errors = table.column("final_error").to_numpy()
-    diverged = table.column("diverged").to_numpy(zero_copy_only=False)
+def _summarise(
+    grid: Grid,
+    pieces: list[Piece],
+    errors: NDArray[Any],
+    diverged: NDArray[np.bool_],
+    summary: list[CellSummary],
+) -> None:
+    """Add a chunk's outcomes (its pieces' rows, in order) to the per-cell, per-alpha counts."""
     row = 0
     for p in pieces:
-        n = p.stop - p.start
+        n, per_seed = p.stop - p.start, len(grid.cells[p.cell].alphas)
         # seeds outer, alphas inner: network k of a cell has alpha k % len(alphas)
-        alpha_index = np.arange(p.start, p.stop) % len(grid.cells[p.cell].alphas)
+        alpha_index = np.arange(p.start, p.stop) % per_seed if per_seed > 1 else np.zeros(n, int)
         summary[p.cell].add(alpha_index, errors[row : row + n], diverged[row : row + n])
         row += n
 
@@ -791,7 +847,9 @@ def _summarise_file(
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, columns=["final_error", "diverged"])
-    _summarise(grid, pieces, table, summary)
+    errors = table.column("final_error").to_numpy()
+    diverged = table.column("diverged").to_numpy(zero_copy_only=False)
+    _summarise(grid, pieces, errors, diverged, summary)
 
 
 def _bar(progress: bool | None, total: int, done: int) -> Any:
