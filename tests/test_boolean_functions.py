@@ -4,6 +4,8 @@
   where the least-squares fit of the truth table (numpy.linalg.lstsq, an independent
   computation) leaves less than that; the 8 affine functions (constants, a light, its
   negation) leave 0. Every other function — linearly separable or not — is never learned.
+* One relu unit computes ``v * relu(w . x)``, above 1/2 on a half-space: it can only learn
+  a linearly separable function.
 * A relu network whose hidden units are all off for every row at the book initialisation
   gets no gradient at all (relu' is 0 everywhere), so it never changes: it predicts 0 and
   its final error is exactly the number of rows that are on. The fraction of such seeds is
@@ -63,6 +65,14 @@ def test_the_linear_network_learns_exactly_the_affine_functions(study) -> None:
     assert (width0[residuals > study.threshold] == 0).all()
     # the affine ones are separable; most separable ones are not affine, and never learned
     assert all(linearly_separable(f) for f in np.flatnonzero(affine))
+
+
+def test_one_relu_unit_learns_only_separable_functions(study) -> None:
+    # [4, 1, 1] computes v * relu(w . x): where it exceeds 1/2 is a half-space (or nothing),
+    # so an error below the threshold (every row within 0.032 of its 0/1 target) separates
+    learned = study.learned[:, study.widths.index(1)] > 0
+    assert learned.any()
+    assert all(linearly_separable(f) for f in np.flatnonzero(learned))
 
 
 def test_networks_dead_at_init_never_change(study) -> None:

@@ -244,6 +244,8 @@ class Grid:
             check.check_int(e, "epochs", minimum=0) for e in _axis(epochs, "epochs", (int,))
         ]
         batch_axis = _axis(batch_sizes, "batch_sizes", (int, type(None)))
+        if isinstance(seeds, range):  # no list of Python ints on the way (a grid's seeds)
+            seeds = np.arange(seeds.start, seeds.stop, seeds.step, dtype=np.int64)
         seed_values = check.check_seeds(seeds)
         alpha_values = check.check_alphas(alphas, float_dtype)
         cells = []
