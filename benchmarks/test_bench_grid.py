@@ -200,3 +200,49 @@ def test_peak_memory_does_not_grow_with_the_grid(
     )  # fmt: skip
     # four times the networks: the peak may not grow with them (a chunk's arrays at most)
     assert peaks[large] < 1.25 * peaks[small] + 16, peaks
+
+
+@pytest.mark.benchmark(group="grid chunk overhead")
+def test_per_chunk_overhead(benchmark: Any, networks: int, tmp_path: Path) -> None:
+    """CPU time of each stage of a chunk at the default chunk size, one thread: making the
+    task, training it (the backend's sweep), the Arrow table, the summary, the Parquet
+    write. The overhead is everything but the training, relative to it."""
+    from grokprop import grid as g
+
+    grid = book_grid(min(networks, 4 * DEFAULT_CHUNK_SIZE))
+    plan = g.chunk_plan(grid, DEFAULT_CHUNK_SIZE)
+    stages: dict[str, float] = dict.fromkeys(["task", "train", "table", "summary", "write"], 0.0)
+    tmp_path.mkdir(exist_ok=True)
+
+    def run() -> None:
+        for index, pieces in enumerate(plan):
+            clock = time.process_time()
+
+            def lap(stage: str) -> None:
+                nonlocal clock
+                now = time.process_time()
+                stages[stage] += now - clock
+                clock = now
+
+            task = g._task(grid, index, pieces, "cpp", 1, (False, False))
+            lap("task")
+            results = g.run_chunk(task)
+            lap("train")
+            table = g._chunk_table(grid, pieces, results, False, False)
+            lap("table")
+            summary = [g.CellSummary.empty(len(ALPHAS), 1e-3)]
+            errors = table.column("final_error").to_numpy()
+            diverged = table.column("diverged").to_numpy(zero_copy_only=False)
+            g._summarise(grid, pieces, errors, diverged, summary)
+            lap("summary")
+            g._write_chunk(tmp_path, index, table)
+            lap("write")
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    overhead = sum(stages.values()) - stages["train"]
+    benchmark.extra_info.update(
+        chunks=len(plan),
+        chunk_size=DEFAULT_CHUNK_SIZE,
+        cpu_ms_per_chunk={k: 1e3 * v / len(plan) for k, v in stages.items()},
+        overhead_fraction=overhead / stages["train"],
+    )
