@@ -505,6 +505,11 @@ class GridRun:
         return read_grid(self.path)
 
     def to_pandas(self) -> Any:
+        """:meth:`to_arrow` as a ``pandas.DataFrame`` (needs pandas)."""
+        try:
+            import pandas as pd  # noqa: F401 -- pyarrow's own message does not say what to do
+        except ImportError as exc:
+            raise ImportError("to_pandas needs pandas: pip install pandas") from exc
         return self.to_arrow().to_pandas()
 
     def table(self) -> str:
