@@ -396,3 +396,31 @@ def test_cli_sweep_on_a_local_dask_cluster(tmp_path: Path) -> None:
     )
     assert local.exit_code == 0 and dask.exit_code == 0, (dask.output, dask.exception)
     assert_same(read_grid(tmp_path / "a"), read_grid(tmp_path / "b"))
+
+
+def test_curves_and_weights_stream_and_resume(tmp_path: Path) -> None:
+    grid = Grid.product(
+        datasets="xor", hidden=[0, 2, [2, 3]], alphas=[0.1, 0.3], epochs=4, seeds=range(5)
+    )
+    whole = sweep_grid(grid, chunk_size=7, curves=True, weights=True).to_arrow()
+    out = tmp_path / "r"
+    with pytest.raises(KeyboardInterrupt):
+        sweep_grid(
+            grid, chunk_size=7, curves=True, weights=True, out=out, executor=interrupted_after(1)
+        )
+    run = sweep_grid(grid, chunk_size=7, curves=True, weights=True, out=out)
+    assert run.chunks_skipped == 1
+    assert read_grid(out).to_pylist() == whole.to_pylist()
+    row = whole.to_pylist()[-1]  # [3, 2, 3, 1]: three layers of weights
+    assert [len(w) for w in row["weights"]] == [3 * 2, 2 * 3, 3 * 1] and len(row["curve"]) == 4
+
+
+def test_cli_sweep_shows_a_bar_over_chunks(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from grokprop.cli import main
+
+    config = write_config(tmp_path / "grid.toml", seeds=4)
+    result = CliRunner().invoke(main, ["sweep", str(config), "--progress"])
+    assert result.exit_code == 0, result.output
+    assert "chunk" in result.stderr and "grid" in result.stderr
