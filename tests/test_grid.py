@@ -170,6 +170,9 @@ def test_an_interrupted_streamed_sweep_resumes_to_the_same_bits(
     with pytest.raises(KeyboardInterrupt):
         sweep_grid(small_grid(), executor=interrupted_after(2), chunk_size=CHUNK, out=out)
     assert assert_only_chunks(out) == ["chunk-00000000.parquet", "chunk-00000001.parquet"]
+    with pytest.raises(ValueError, match="2 of the grid's 8 chunks"):
+        read_grid(out)
+    assert_same(read_grid(out, partial=True), reference.slice(0, 2 * CHUNK))
     run = sweep_grid(small_grid(), chunk_size=CHUNK, out=out)
     assert (run.chunks_skipped, run.chunks_run) == (2, run.chunks - 2)
     assert_same(read_grid(out), reference)

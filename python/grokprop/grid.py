@@ -542,9 +542,12 @@ class GridRun:
         return "\n".join([*columns(rows, left=4), "", foot])
 
 
-def read_grid(path: str | os.PathLike[str]) -> pa.Table:
+def read_grid(path: str | os.PathLike[str], *, partial: bool = False) -> pa.Table:
     """The rows of an ``out=`` directory in the grid's order (chunk files by name), with
-    each cell's settings (from the manifest) as columns."""
+    each cell's settings (from the manifest) as columns.
+
+    A run that has not finished (a crash, Ctrl-C) is refused unless ``partial=True``,
+    which reads the chunks written so far."""
     pa = _pyarrow()
     import pyarrow.parquet as pq
 
@@ -552,7 +555,13 @@ def read_grid(path: str | os.PathLike[str]) -> pa.Table:
     files = sorted(directory.glob("chunk-*.parquet"))
     if not files or not (directory / MANIFEST).exists():
         raise ValueError(f"path: {os.fspath(path)!r} holds no grid (no {MANIFEST} or chunks)")
-    cells = json.loads((directory / MANIFEST).read_text())["cells"]
+    manifest = json.loads((directory / MANIFEST).read_text())
+    if len(files) < manifest["chunks"] and not partial:
+        raise ValueError(
+            f"path: {os.fspath(path)!r} holds {len(files)} of the grid's {manifest['chunks']} "
+            "chunks: rerun the sweep to finish it, or read_grid(path, partial=True)"
+        )
+    cells = manifest["cells"]
     rows = pa.concat_tables([pq.read_table(f) for f in files])
     return _with_settings(rows, cells)
 
