@@ -427,3 +427,11 @@ def test_cli_sweep_shows_a_bar_over_chunks(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["sweep", str(config), "--progress"])
     assert result.exit_code == 0, result.output
     assert "chunk" in result.stderr and "grid" in result.stderr
+
+
+def test_reprs_stay_short_whatever_the_grid() -> None:
+    grid = Grid.product(datasets=["xor", "and"], hidden=[0, 4], epochs=2, seeds=range(10**5))
+    run = sweep_grid(Grid(grid.cells[:1]))
+    assert repr(grid) == f"Grid(4 cells, {4 * 10**5} networks)"
+    for text in (repr(grid.cells[0]), repr(run), run._repr_html_()):
+        assert len(text) < 2000 and "array([" not in text

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _interrupt, datasets
+from . import _display, _interrupt, datasets
 from . import _validation as check
 from ._typing import FloatArray
 from ._version import __version__
@@ -142,8 +142,8 @@ def _hidden_sizes(value: Any) -> tuple[int, ...]:
     raise TypeError(f"hidden must be a width (0: none) or a list of widths, got {value!r}")
 
 
-@dataclass(frozen=True, eq=False)
-class Cell:
+@dataclass(frozen=True, eq=False, repr=False)
+class Cell(_display.ShortRepr):
     """One setting of a grid: what a backend sweep of seeds × alphas shares, and its data.
 
     Made through :meth:`Grid.product` (or directly, from validated values): ``X`` and ``y``
@@ -202,11 +202,14 @@ class Cell:
             digest.update(np.ascontiguousarray(array).tobytes())
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Grid:
     """Cells in order; ``grid_a + grid_b`` runs one after the other."""
 
     cells: tuple[Cell, ...]
+
+    def __repr__(self) -> str:
+        return f"Grid({len(self.cells)} cells, {len(self)} networks)"
 
     def __post_init__(self) -> None:
         if not self.cells or not all(isinstance(c, Cell) for c in self.cells):
@@ -483,8 +486,8 @@ class CellSummary:
         self.diverged += np.bincount(alpha_index[diverged], minlength=n)
 
 
-@dataclass
-class GridRun:
+@dataclass(repr=False)
+class GridRun(_display.TableDisplay):
     """What :func:`sweep_grid` did: the result (in memory, or the ``out=`` directory)."""
 
     grid: Grid
