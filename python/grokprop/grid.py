@@ -461,8 +461,8 @@ def _lists(pa: Any, matrix: NDArray[Any]) -> Any:
     return pa.ListArray.from_arrays(offsets, pa.array(matrix.astype(np.float64).ravel()))
 
 
-@dataclass
-class CellSummary:
+@dataclass(repr=False)
+class CellSummary(_display.ShortRepr):
     """Counts per learning rate of one cell, accumulated chunk by chunk (so their memory
     does not grow with the grid)."""
 
