@@ -131,6 +131,7 @@ def test_overfit_help_names_the_option_not_a_fixed_count() -> None:
     assert "Train on the first --train-rows streetlights only;" in " ".join(out.split())
 
 
+SMALL_GRID = str(Path(__file__).with_name("grid_small.toml"))
 OUT_OF_RANGE = {
     "chapter6": [["--backend", "nope"]],
     "verify": [
@@ -197,6 +198,23 @@ OUT_OF_RANGE = {
         ["--alpha", "0"],
         ["--first-seed", "-2"],
         ["--data", "nonlinear", "--batch-sizes", "5"],
+    ],
+    "sweep": [
+        [SMALL_GRID, "--workers", "0"],
+        [SMALL_GRID, "--chunk-size", "0"],
+        [SMALL_GRID, "--backend", "nope"],
+        [SMALL_GRID, "--scheduler", "tcp://127.0.0.1:1", "--workers", "1"],
+        ["no-such-grid.toml"],
+    ],
+    "boolean-functions": [
+        ["--seeds", "0"],
+        ["--max-width", "-1"],
+        ["--alpha", "0"],
+        ["--epochs", "-1"],
+        ["--threshold", "0"],
+        ["--workers", "0"],
+        ["--workers", "1", "--scheduler", "tcp://127.0.0.1:1"],
+        ["--plot", "/nonexistent-dir/p.png"],
     ],
 }
 

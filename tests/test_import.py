@@ -11,6 +11,9 @@ HEAVY = {
     "matplotlib": "figures (grokprop[plot])",
     "click": "the command line",
     "grokprop.cli": "the command line",
+    "pyarrow": "grids (grokprop[parquet])",
+    "dask": "grids on a cluster (grokprop[dask])",
+    "distributed": "grids on a cluster (grokprop[dask])",
 }
 
 

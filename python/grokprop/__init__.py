@@ -19,6 +19,7 @@ from .backends import (
 from .check import check_step
 from .errors import BackendUnavailableError, DivergenceError
 from .explain import explain_step
+from .grid import Grid, GridRun, read_grid, sweep_grid
 from .network import History, Network, StepTrace
 from .specs import Activation, SweepSpec, TrainSpec
 from .sweep import SweepResult, sweep
@@ -28,6 +29,8 @@ __all__ = [
     "Activation",
     "BackendUnavailableError",
     "DivergenceError",
+    "Grid",
+    "GridRun",
     "History",
     "Network",
     "StepTrace",
@@ -44,9 +47,11 @@ __all__ = [
     "explain_step",
     "figures",
     "get_backend",
+    "read_grid",
     "register_backend",
     "set_backend",
     "sweep",
+    "sweep_grid",
     "use_backend",
     "verify",
 ]

@@ -569,3 +569,53 @@ def explain_command(
             backend=backend,
         )
     )
+
+
+# grids (issue 11): grokprop sweep CONFIG.toml, grokprop boolean-functions
+from .grid_cli import dask_executor, sweep_command  # after the group exists
+
+main.add_command(sweep_command)
+_BOOLEAN = experiments.BOOLEAN_FUNCTIONS_DEFAULTS
+
+
+@main.command(name="boolean-functions")
+@seeds_option(_BOOLEAN.n_seeds)
+@first_seed_option
+@click.option("--alpha", default=_BOOLEAN.alpha, show_default=True, help="Learning rate.")
+@click.option("--epochs", default=_BOOLEAN.epochs, show_default=True, help="Epochs per network.")
+@click.option("--max-width", default=_BOOLEAN.max_width, show_default=True, help="Widths 0..this.")
+@threshold_option
+@backend_option
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="A local Dask cluster.")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+@click.option("--out", type=click.Path(), default=None, help="Also stream the rows to Parquet.")
+@plot_option
+@_user_errors_as_click
+def boolean_functions(
+    n_seeds: int,
+    first_seed: int,
+    alpha: float,
+    epochs: int,
+    max_width: int,
+    threshold: float,
+    backend: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    out: str | None,
+    plot_path: str | None,
+) -> None:
+    """Every boolean function of three lights at hidden widths 0..8: the fraction of seeds
+    that learn it (the chapter's training), as a table and a heat map (--plot)."""
+    with dask_executor(scheduler, workers) as executor:
+        result = experiments.boolean_functions(
+            n_seeds,
+            first_seed=first_seed,
+            alpha=alpha,
+            epochs=epochs,
+            max_width=max_width,
+            threshold=threshold,
+            backend=backend,
+            executor=executor,
+            out=out,
+        )
+    _show(result, plot_path)

@@ -23,6 +23,7 @@ __all__ = [
     "convergence_histogram",
     "error_curves",
     "figure_path",
+    "learned_heatmap",
     "pressure_table",
 ]
 
@@ -134,6 +135,31 @@ def convergence_histogram(
         ax.set_title(text, fontsize="medium", loc="left")
     axes[-1].set_xlabel(xlabel)
     fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def learned_heatmap(
+    fractions: ArrayLike,
+    *,
+    rows: list[str],
+    widths: tuple[int, ...],
+    path: str | os.PathLike[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """A heat map of fractions in [0, 1]: one row per function, one column per width."""
+    values = np.asarray(fractions, dtype=np.float64)
+    fig = _new_figure(height=9.0, width=5.5)
+    ax = fig.subplots()
+    image = ax.imshow(
+        values, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest"
+    )
+    ax.set_xticks(range(len(widths)), [str(w) for w in widths])
+    ax.set_xlabel("hidden width (0: no hidden layer)")
+    step = max(1, len(rows) // 32)
+    ax.set_yticks(range(0, len(rows), step), rows[::step], fontsize="x-small")
+    ax.set_ylabel("function (ordered by rows on)")
+    fig.colorbar(image, ax=ax, label="fraction of seeds learned")
+    ax.set_title(title, fontsize="small")
     return _finish(fig, path)
 
 

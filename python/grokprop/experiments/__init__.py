@@ -9,7 +9,9 @@ it with ``table()`` (the CLI prints that) and, where it makes sense, ``plot(path
   without hidden layer, on the nonlinear streetlights, over many seeds;
 * :func:`overfit` — networks trained on the first streetlights only (two by default),
   scored on the ones they never saw;
-* :func:`modes` — stochastic, mini-batch and full gradient descent on the streetlights.
+* :func:`modes` — stochastic, mini-batch and full gradient descent on the streetlights;
+* :func:`boolean_functions` — every boolean function of three lights at hidden widths
+  0-8: the fraction of seeds that learn it (a grid, :func:`grokprop.sweep_grid`).
 
 One module per experiment holds its result classes and its function; its ``DEFAULTS``
 (exported here as ``<EXPERIMENT>_DEFAULTS``) are the function's defaults and the
@@ -21,6 +23,13 @@ order"), so they equal what ``Network(weights=...).predict`` gives, bit for bit.
 from __future__ import annotations
 
 from ._common import CONVERGED, DATA_KINDS, FIRST_SEED, QUANTILES
+from .boolean_functions import DEFAULTS as BOOLEAN_FUNCTIONS_DEFAULTS
+from .boolean_functions import (
+    BooleanFunctionsDefaults,
+    BooleanFunctionsResult,
+    boolean_functions,
+    linearly_separable,
+)
 from .linear_vs_nonlinear import DEFAULTS as LINEAR_VS_NONLINEAR_DEFAULTS
 from .linear_vs_nonlinear import (
     ConvergenceRow,
@@ -37,6 +46,7 @@ from .pressure import DEFAULTS as PRESSURE_DEFAULTS
 from .pressure import PressureDefaults, PressureResult, pressure
 
 __all__ = [
+    "BOOLEAN_FUNCTIONS_DEFAULTS",
     "CONVERGED",
     "DATA_KINDS",
     "FIRST_SEED",
@@ -46,6 +56,8 @@ __all__ = [
     "PRESSURE_AT_CHOICES",
     "PRESSURE_DEFAULTS",
     "QUANTILES",
+    "BooleanFunctionsDefaults",
+    "BooleanFunctionsResult",
     "ConvergenceRow",
     "LinearVsNonlinearDefaults",
     "LinearVsNonlinearResult",
@@ -57,8 +69,10 @@ __all__ = [
     "OverfitRow",
     "PressureDefaults",
     "PressureResult",
+    "boolean_functions",
     "held_out_errors",
     "linear_vs_nonlinear",
+    "linearly_separable",
     "modes",
     "overfit",
     "pressure",

@@ -1,0 +1,248 @@
+"""Grids at scale: networks per second in one process and on a local Dask cluster of 1 and 2
+worker processes, the per-chunk overhead, CPU time / wall time, and the peak memory of a
+streamed grid as it grows (BENCHMARKS.md, "Grids").
+
+The grid: the book network [3, 4, 1] on the nonlinear streetlights, 60 epochs, stochastic,
+4 learning rates × N/4 seeds, streamed to Parquet at the default chunk size. N is
+``GROKPROP_BENCH_GRID_NETWORKS`` (default 10**7); with ``--benchmark-disable`` (CI) it is
+20,000, so the suite stays a quick check. Every run's final errors are hashed and must be
+the same bits on every executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import grokprop as gp
+from grokprop.grid import DEFAULT_CHUNK_SIZE
+
+pq = pytest.importorskip("pyarrow.parquet", reason="the test extra has pyarrow")
+distributed = pytest.importorskip("distributed", reason="the test extra has dask[distributed]")
+
+GROUP = "grid of book networks"
+ALPHAS = [0.1, 0.2, 0.3, 0.4]
+DIGESTS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module")
+def networks(request: pytest.FixtureRequest) -> int:
+    if request.config.getoption("benchmark_disable"):
+        return 20_000
+    return int(os.environ.get("GROKPROP_BENCH_GRID_NETWORKS", "10000000"))
+
+
+def book_grid(networks: int) -> gp.Grid:
+    return gp.Grid.product(
+        datasets="streetlights-nonlinear",
+        hidden=4,
+        alphas=ALPHAS,
+        epochs=60,
+        seeds=range(networks // len(ALPHAS)),
+    )
+
+
+def digest(path: Path) -> str:
+    """A hash of every network's final error, chunk by chunk (bounded memory)."""
+    h = hashlib.sha256()
+    for file in sorted(path.glob("chunk-*.parquet")):
+        h.update(pq.read_table(file, columns=["final_error"]).column(0).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_grid(
+    benchmark: Any, grid: gp.Grid, out: Path, label: str, workers_cpu: Any = None, **kwargs: Any
+) -> None:
+    """One streamed run (fresh directory), timed once; networks/s and CPU/wall recorded."""
+
+    def fresh() -> tuple[tuple[()], dict[str, Any]]:
+        shutil.rmtree(out, ignore_errors=True)
+        return (), {}
+
+    marks: dict[str, float] = {}
+
+    def run() -> gp.GridRun:
+        marks["cpu"], marks["wall"] = cpu_seconds(), time.perf_counter()
+        marks["workers"] = workers_cpu() if workers_cpu else 0.0
+        result = gp.sweep_grid(grid, out=out, **kwargs)
+        marks["wall"] = time.perf_counter() - marks["wall"]
+        marks["cpu"] = cpu_seconds() - marks["cpu"]
+        marks["workers"] = (workers_cpu() if workers_cpu else 0.0) - marks["workers"]
+        return result
+
+    result = benchmark.pedantic(run, setup=fresh, rounds=1, iterations=1)
+    assert result.chunks_run == result.chunks
+    DIGESTS[label] = digest(out)
+    assert len(set(DIGESTS.values())) == 1, DIGESTS  # the same bits on every executor
+    benchmark.extra_info.update(
+        networks=len(grid),
+        chunks=result.chunks,
+        chunk_size=DEFAULT_CHUNK_SIZE,
+        networks_per_second=len(grid) / marks["wall"],
+        driver_cpu_over_wall=marks["cpu"] / marks["wall"],
+        workers_cpu_over_wall=marks["workers"] / marks["wall"],
+    )
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_plain_sweeps_of_the_chunks(benchmark: Any, networks: int) -> None:
+    """The baseline: gp.sweep over the same chunks, one thread, nothing written."""
+    X, y = gp.datasets.streetlights("nonlinear")
+    seeds = networks // len(ALPHAS)
+    per_chunk = DEFAULT_CHUNK_SIZE // len(ALPHAS)
+
+    def run() -> None:
+        for first in range(0, seeds, per_chunk):
+            gp.sweep(
+                [3, 4, 1], X, y, seeds=range(first, min(seeds, first + per_chunk)),
+                alphas=ALPHAS, epochs=60, threads=1,
+            )  # fmt: skip
+
+    start_cpu, start = cpu_seconds(), time.perf_counter()
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    wall = time.perf_counter() - start
+    benchmark.extra_info.update(
+        networks=networks,
+        networks_per_second=networks / wall,
+        driver_cpu_over_wall=(cpu_seconds() - start_cpu) / wall,
+    )
+
+
+@pytest.mark.benchmark(group=GROUP)
+@pytest.mark.parametrize("threads", [1, os.cpu_count() or 1], ids=["1-thread", "all-threads"])
+def test_grid_in_one_process(benchmark: Any, networks: int, tmp_path: Path, threads: int) -> None:
+    timed_grid(benchmark, book_grid(networks), tmp_path / "r", "one process", threads=threads)
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["dask-1-worker", "dask-2-workers"])
+def cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
+    with (
+        distributed.LocalCluster(
+            n_workers=request.param, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield client
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_grid_on_a_local_dask_cluster(
+    benchmark: Any, networks: int, tmp_path: Path, cluster: Any
+) -> None:
+    def workers_cpu() -> float:
+        return sum(cluster.run(cpu_seconds).values())
+
+    workers = len(cluster.scheduler_info()["workers"])
+    benchmark.extra_info["workers"] = workers
+    timed_grid(
+        benchmark,
+        book_grid(networks),
+        tmp_path / "r",
+        f"dask {workers}",
+        workers_cpu=workers_cpu,
+        executor=cluster.get_executor(),
+    )
+
+
+MEMORY_CHILD = textwrap.dedent(
+    """
+    import sys
+    import grokprop as gp
+    n, out = int(sys.argv[1]), sys.argv[2]
+    grid = gp.Grid.product(datasets="streetlights-nonlinear", hidden=4,
+                           alphas=[0.1, 0.2, 0.3, 0.4], epochs=60, seeds=range(n // 4))
+    gp.sweep_grid(grid, out=out, threads=1)
+    # this process's peak RSS (ru_maxrss would count what the forking parent held)
+    with open("/proc/self/status") as status:
+        print(next(line.split()[1] for line in status if line.startswith("VmHWM")))  # KiB
+    """
+)
+
+
+@pytest.mark.benchmark(group="grid memory")
+def test_peak_memory_does_not_grow_with_the_grid(
+    benchmark: Any, networks: int, tmp_path: Path
+) -> None:
+    """Peak RSS of a fresh process streaming N/4 and N networks (a quarter and the whole)."""
+    small, large = networks // 4, networks
+    peaks = {}
+    for n in (small, large):
+        out = tmp_path / f"r{n}"
+        child = [sys.executable, "-c", MEMORY_CHILD, str(n), str(out)]
+        if n == large:
+            result = benchmark.pedantic(
+                subprocess.run, args=(child,), kwargs={"capture_output": True, "text": True,
+                                                       "check": True},
+                rounds=1, iterations=1,
+            )  # fmt: skip
+        else:
+            result = subprocess.run(child, capture_output=True, text=True, check=True)
+        peaks[n] = int(result.stdout.split()[-1]) / 1024
+    benchmark.extra_info.update(
+        networks_small=small, networks_large=large,
+        peak_rss_mib_small=peaks[small], peak_rss_mib_large=peaks[large],
+    )  # fmt: skip
+    # four times the networks: the peak may not grow with them (a chunk's arrays at most)
+    assert peaks[large] < 1.25 * peaks[small] + 16, peaks
+
+
+@pytest.mark.benchmark(group="grid chunk overhead")
+def test_per_chunk_overhead(benchmark: Any, networks: int, tmp_path: Path) -> None:
+    """CPU time of each stage of a chunk at the default chunk size, one thread: making the
+    task, training it (the backend's sweep), the Arrow table, the summary, the Parquet
+    write. The overhead is everything but the training, relative to it."""
+    from grokprop import grid as g
+
+    grid = book_grid(min(networks, 4 * DEFAULT_CHUNK_SIZE))
+    plan = g.chunk_plan(grid, DEFAULT_CHUNK_SIZE)
+    stages: dict[str, float] = dict.fromkeys(["task", "train", "table", "summary", "write"], 0.0)
+    tmp_path.mkdir(exist_ok=True)
+
+    def run() -> None:
+        for index, pieces in enumerate(plan):
+            clock = time.process_time()
+
+            def lap(stage: str) -> None:
+                nonlocal clock
+                now = time.process_time()
+                stages[stage] += now - clock
+                clock = now
+
+            task = g._task(grid, index, pieces, "cpp", 1, (False, False))
+            lap("task")
+            results = g.run_chunk(task)
+            lap("train")
+            table = g._chunk_table(grid, pieces, results, False, False)
+            lap("table")
+            summary = [g.CellSummary.empty(len(ALPHAS), 1e-3)]
+            errors = table.column("final_error").to_numpy()
+            diverged = table.column("diverged").to_numpy(zero_copy_only=False)
+            g._summarise(grid, pieces, errors, diverged, summary)
+            lap("summary")
+            g._write_chunk(tmp_path, index, table)
+            lap("write")
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    overhead = sum(stages.values()) - stages["train"]
+    benchmark.extra_info.update(
+        chunks=len(plan),
+        chunk_size=DEFAULT_CHUNK_SIZE,
+        cpu_ms_per_chunk={k: 1e3 * v / len(plan) for k, v in stages.items()},
+        overhead_fraction=overhead / stages["train"],
+    )
