@@ -19,7 +19,9 @@ from .backends import (
 from .check import check_step
 from .errors import BackendUnavailableError, DivergenceError
 from .explain import explain_step
+from .explorer import explore  # the widgets load when an explorer is made
 from .network import History, Network, StepTrace
+from .setups import Setup
 from .specs import Activation, SweepSpec, TrainSpec
 from .sweep import SweepResult, sweep
 from .verify import VerifyReport, verify
@@ -30,6 +32,7 @@ __all__ = [
     "DivergenceError",
     "History",
     "Network",
+    "Setup",
     "StepTrace",
     "SweepResult",
     "SweepSpec",
@@ -42,6 +45,7 @@ __all__ = [
     "datasets",
     "experiments",
     "explain_step",
+    "explore",
     "figures",
     "get_backend",
     "register_backend",

@@ -569,3 +569,13 @@ def explain_command(
             backend=backend,
         )
     )
+
+
+# -- grokprop explore (issue 13): the explorer as a local web page ---------------------------
+def _register_explore() -> None:
+    from .explorer._serve import explore_command
+
+    main.add_command(explore_command)
+
+
+_register_explore()
