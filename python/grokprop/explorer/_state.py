@@ -193,7 +193,3 @@ class ExplorerState:
             for i in range(w.shape[0])
             for j in range(w.shape[1])
         ]
-
-    def weight(self, index: tuple[int, int, int]) -> float:
-        l, i, j = index
-        return float(self.net.weights[l][i, j])

@@ -63,6 +63,7 @@ class Explorer:
         self._updating = False  # controls being set from a setup: no change events then
         self._drawn_step: LastStep | None = None
         self._drawn_network: tuple[Any, ...] = ()
+        self._drawing = threading.Lock()
         self._build()
         self._show_setup(self.state.setup)
         self.refresh()
@@ -70,11 +71,12 @@ class Explorer:
     # -- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
         style = {"description_width": "90px"}
+        wide = w.Layout(width="320px")
 
         def narrow() -> w.Layout:  # one Layout per widget: hiding one must not hide all
             return w.Layout(width="230px")
 
-        self.data = w.Dropdown(options=_DATA_OPTIONS, description="data", style=style)
+        self.data = w.Dropdown(options=_DATA_OPTIONS, description="data", style=style, layout=wide)
         self.function = w.Text(description="function", style=style, layout=narrow())
         self.function.add_class("gp-function")
         self.inputs = w.BoundedIntText(
@@ -150,7 +152,7 @@ class Explorer:
         ]
 
         self.weight_select = w.Dropdown(description="weight", style=style)
-        self.weight_select.observe(lambda _c: self._show_weight(), names="value")
+        self.weight_select.observe(lambda _c: self._show_weight(self.state.net), names="value")
         self.weight_value = w.HTML()
 
         self.setup_text = w.Textarea(
@@ -193,7 +195,7 @@ class Explorer:
                 self.epochs,
                 self.backend,
             ],
-            layout=w.Layout(min_width="260px"),
+            layout=w.Layout(min_width="340px"),
         )
         buttons = w.HBox(
             [
@@ -301,8 +303,10 @@ class Explorer:
         self._run(lambda: self.state.apply(self.setup_from_controls()))
 
     def _on_backend(self, change: Any) -> None:
-        self.state.backend = change["new"]
-        self.refresh()
+        def switch() -> None:
+            self.state.backend = change["new"]
+
+        self._run(switch)
 
     # -- actions ----------------------------------------------------------------------------
     def _run(self, action: Callable[[], Any]) -> None:
@@ -419,7 +423,12 @@ class Explorer:
         self.message.value = f'<div class="{css}" style="color:{color}">{_e(text)}</div>'
 
     def refresh(self, *, message: bool = True) -> None:
-        """Redraw every output from the state."""
+        """Redraw every output from the state (from the training thread too: one redraw
+        at a time)."""
+        with self._drawing:
+            self._refresh(message)
+
+    def _refresh(self, message: bool) -> None:
         if message:
             self.message.value = ""
         state = self.state
@@ -430,15 +439,6 @@ class Explorer:
             steps = state.steps
         epoch_error = repr(errors[-1]) if errors else "-"
         step_error = repr(last.trace.error) if last is not None else "-"
-        self.status.value = (
-            '<div class="gp-status" style="font-family:monospace">'
-            f"network {list(net.sizes)} {net.activation}, "
-            f'backend <span class="gp-backend">{_e(state.backend)}</span><br>'
-            f'epochs trained <span class="gp-epochs">{len(errors)}</span>, '
-            f'steps <span class="gp-steps">{steps}</span><br>'
-            f'last epoch error <span class="gp-epoch-error">{epoch_error}</span><br>'
-            f'last step error <span class="gp-step-error">{step_error}</span></div>'
-        )
         drawn = (net.activation, *(w.tobytes() for w in net.weights))
         if drawn != self._drawn_network:  # redrawn only when a weight changed
             self._drawn_network = drawn
@@ -453,7 +453,7 @@ class Explorer:
             self.weight_select.options = names
             if self.weight_select.value is None and names:
                 self.weight_select.value = names[-1][1]  # the output layer's last weight
-        self._show_weight()
+        self._show_weight(net)
         if last is None:
             self.step_view.value = "<i>press step: one update, every number explained</i>"
             self.explain_view.value = ""
@@ -465,13 +465,25 @@ class Explorer:
                 "gp-step-figure",
             )
             self.explain_view.value = f'<pre class="gp-explain">{_e(last.explanation)}</pre>'
+        # the status last: once it shows new numbers, every view above already does (the
+        # front end applies the updates in order), which is what the browser test waits on
+        self.status.value = (
+            '<div class="gp-status" style="font-family:monospace">'
+            f"network {list(net.sizes)} {net.activation}, "
+            f'backend <span class="gp-backend">{_e(state.backend)}</span><br>'
+            f'epochs trained <span class="gp-epochs">{len(errors)}</span>, '
+            f'steps <span class="gp-steps">{steps}</span><br>'
+            f'last epoch error <span class="gp-epoch-error">{epoch_error}</span><br>'
+            f'last step error <span class="gp-step-error">{step_error}</span></div>'
+        )
 
-    def _show_weight(self) -> None:
+    def _show_weight(self, net: Any) -> None:
         index = self.weight_select.value
         if index is None:
             self.weight_value.value = ""
             return
-        value = self.state.weight(index)
+        l, i, j = index
+        value = float(net.weights[l][i, j])
         self.weight_value.value = (
             f'<span class="gp-selected-weight" style="font-family:monospace">{value!r}</span>'
         )
@@ -509,18 +521,18 @@ class Explorer:
         return '<div class="gp-weights">' + "".join(cells) + "</div>"
 
     def _pressure_html(self) -> str:
+        """The chapter's pressure table for the output layer's weights: the sign each
+        example's weight delta pushes each weight with, and the net pressure."""
         try:
-            signs = self.state.pressure()
+            signs = self.state.pressure()[-1]
         except (ValueError, DivergenceError) as exc:
             return f"<i>{_e(exc)}</i>"
+        l = len(self.state.net.sizes) - 2
         columns = [
-            (f"w{l}[{i},{j}]", s[:, i, j])
-            for l, s in enumerate(signs)
-            for i in range(s.shape[1])
-            for j in range(s.shape[2])
-        ]
-        if len(columns) > _MAX_PRESSURE_COLUMNS:
-            columns = columns[-_MAX_PRESSURE_COLUMNS:]  # the output layer's weights last
+            (f"[{i},{j}]", signs[:, i, j])
+            for i in range(signs.shape[1])
+            for j in range(signs.shape[2])
+        ][:_MAX_PRESSURE_COLUMNS]
         rows = [
             [str(k), *(_PRESSURE_SYMBOL[int(c[k])] for _, c in columns)]
             for k in range(len(self.state.X))
@@ -529,6 +541,6 @@ class Explorer:
         table = _display.table_html(
             ["example", *(name for name, _ in columns)],
             rows,
-            caption="weight pressure (+ up, - down, 0 untouched)",
+            caption=f"pressure on weights_{l}_{l + 1} (+ up, - down, 0 untouched)",
         )
         return f'<div class="gp-pressure">{table}</div>'
