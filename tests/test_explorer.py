@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -310,3 +311,25 @@ def test_explore_reads_its_setup_from_the_environment(monkeypatch: pytest.Monkey
     explorer = gp.explore()
     assert explorer.state.net.sizes == (3, 2, 1)
     assert_shows_weights(explorer, gp.Network([3, 2, 1], seed=5))
+
+
+def test_the_served_notebook_is_package_data_that_calls_explore() -> None:
+    import json
+
+    from grokprop.explorer import notebook_path
+
+    notebook = json.loads(notebook_path().read_text())
+    (cell,) = notebook["cells"]
+    assert "gp.explore()" in "".join(cell["source"])
+
+
+def test_explore_command_refuses_a_bad_setup_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from grokprop.cli import main
+
+    bad = tmp_path / "setup.json"
+    bad.write_text('{"hidden": -2}')
+    result = CliRunner().invoke(main, ["explore", "--setup", str(bad)])
+    assert result.exit_code == 1
+    assert "setup.hidden" in result.output and str(bad) in result.output

@@ -11,8 +11,10 @@ The numbers a test or a reader needs are in elements with stable classes, printe
 
 from __future__ import annotations
 
+import atexit
 import html
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +49,18 @@ def _figure_html(draw: Callable[[], Any], css: str) -> str:
     except ImportError as exc:
         return f'<div class="{css}">{_e(exc)}</div>'
     return f'<div class="{css}">{svg}</div>'
+
+
+_RUNNING: weakref.WeakSet[Explorer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_trainings() -> None:
+    """At interpreter exit (a kernel shut down mid-training), stop every training between
+    two chunks: a thread still inside a compiled loop when Python finalises would abort."""
+    for explorer in list(_RUNNING):
+        explorer.stop()
+        explorer.wait(5)
 
 
 class Explorer:
@@ -339,6 +353,7 @@ class Explorer:
         self._say(f"training {epochs} epochs ...")
         thread = threading.Thread(target=self._train, args=(epochs,), daemon=True)
         self._thread = thread
+        _RUNNING.add(self)
         if background:
             thread.start()
         else:
