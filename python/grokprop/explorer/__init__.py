@@ -6,7 +6,6 @@ ipywidgets is imported when an explorer is made, never by ``import grokprop``.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,4 +46,5 @@ def explore(
 
 def notebook_path() -> Path:
     """The notebook ``grokprop explore`` serves (package data of grokprop)."""
+    from importlib import resources
     return Path(str(resources.files(__package__) / "explorer.ipynb"))

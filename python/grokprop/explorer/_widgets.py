@@ -91,13 +91,16 @@ class Explorer:
             return w.Layout(width="230px")
 
         self.data = w.Dropdown(options=_DATA_OPTIONS, description="data", style=style, layout=wide)
-        self.function = w.Text(description="function", style=style, layout=narrow())
+        self.function = w.Text(  # applied on Enter or leaving the field, not per keystroke
+            description="function", style=style, layout=narrow(), continuous_update=False
+        )
         self.function.add_class("gp-function")
         self.inputs = w.BoundedIntText(
             min=1, max=MAX_TRUTH_INPUTS, description="inputs", style=style, layout=narrow()
         )
         self.table = w.Textarea(
             description="table",
+            continuous_update=False,
             placeholder="inputs | targets, one example per line",
             style=style,
             layout=w.Layout(width="320px", height="110px"),
