@@ -72,7 +72,7 @@ def test_step_then_epoch_show_what_network_step_and_fit_give(backend: str) -> No
     explained = gp.explain.trace_explanation(
         trace, weights=explorer.state.last_step.before, alpha=0.2, goal=y[0:1], relu=True
     )
-    assert explorer.explain_view.value == f'<pre class="gp-explain">{_escape(explained)}</pre>'
+    assert shown(explorer.explain_view.value, "gp-explain") == _escape(explained)
     assert "layer_1_delta" in explained
 
     explorer.step_button.click()  # the next row

@@ -47,4 +47,5 @@ def explore(
 def notebook_path() -> Path:
     """The notebook ``grokprop explore`` serves (package data of grokprop)."""
     from importlib import resources
+
     return Path(str(resources.files(__package__) / "explorer.ipynb"))

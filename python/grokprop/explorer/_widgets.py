@@ -42,6 +42,12 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
+def _pre(text: str, css: str) -> str:
+    """Preformatted text, monospaced whatever the page's style sheet (Voilà's is not)."""
+    style = "font-family:monospace;white-space:pre;font-size:12px;line-height:1.3"
+    return f'<pre class="{css}" style="{style}">{_e(text)}</pre>'
+
+
 def _figure_html(draw: Callable[[], Any], css: str) -> str:
     """A figure as inline SVG; without matplotlib, a note saying what to install."""
     try:
@@ -414,9 +420,7 @@ class Explorer:
     def verify(self) -> None:
         """``gp.verify`` on the current setup and weights."""
         report = self.state.verify()
-        self.verify_view.value = (
-            f'<pre class="gp-verify">{_e(report.table())}</pre>{report._repr_html_()}'
-        )
+        self.verify_view.value = _pre(report.table(), "gp-verify")
 
     def export_setup(self) -> None:
         self.setup_text.value = self.state.setup.to_json()
@@ -482,7 +486,7 @@ class Explorer:
                 lambda: figures.step_figure(last.trace, relu=net.activation == "relu"),
                 "gp-step-figure",
             )
-            self.explain_view.value = f'<pre class="gp-explain">{_e(last.explanation)}</pre>'
+            self.explain_view.value = _pre(last.explanation, "gp-explain")
         # the status last: once it shows new numbers, every view above already does (the
         # front end applies the updates in order), which is what the browser test waits on
         self.status.value = (
