@@ -150,3 +150,8 @@ def test_typed_tables() -> None:
             parse_table(text)
     with pytest.raises(ValueError, match="empty"):
         parse_table("\n# nothing\n")
+
+
+def test_fields_of_another_kind_of_data_are_not_part_of_the_setup() -> None:
+    assert Setup(data="linear", function="nand", inputs=5) == Setup(data="linear")
+    assert Setup.from_json(Setup(data="linear", function="nand").to_json()) == Setup(data="linear")
