@@ -333,3 +333,14 @@ def test_explore_command_refuses_a_bad_setup_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["explore", "--setup", str(bad)])
     assert result.exit_code == 1
     assert "setup.hidden" in result.output and str(bad) in result.output
+
+
+def test_hovering_over_an_edge_shows_its_weight() -> None:
+    explorer = Explorer()
+    explorer.epoch_button.click()
+    titles = dict(
+        re.findall(r'<g id="w-([\d-]+)"><title>([^<]*)</title>', explorer.network_view.value)
+    )
+    net = explorer.state.net
+    assert len(titles) == 16
+    assert titles["1-2-0"] == f"weights_1_2[2, 0] = {float(net.weights[1][2, 0])!r}"

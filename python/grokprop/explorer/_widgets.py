@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import html
+import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -67,6 +68,21 @@ def _stop_trainings() -> None:
     for explorer in list(_RUNNING):
         explorer.stop()
         explorer.wait(5)
+
+
+_EDGE = re.compile(r'<g id="w-(\d+)-(\d+)-(\d+)">')
+
+
+def _with_tooltips(svg: str, net: Any) -> str:
+    """Each weight's edge in the network figure gets a ``<title>``: hovering over it shows
+    the weight's name and value (its element id is ``w-l-i-j``, see grokprop.figures)."""
+
+    def titled(match: re.Match[str]) -> str:
+        l, i, j = (int(g) for g in match.groups())
+        value = float(net.weights[l][i, j])
+        return f"{match.group(0)}<title>weights_{l}_{l + 1}[{i}, {j}] = {value!r}</title>"
+
+    return _EDGE.sub(titled, svg)
 
 
 class Explorer:
@@ -464,8 +480,8 @@ class Explorer:
         drawn = (net.activation, *(w.tobytes() for w in net.weights))
         if drawn != self._drawn_network:  # redrawn only when a weight changed
             self._drawn_network = drawn
-            self.network_view.value = _figure_html(
-                lambda: figures.network_figure(net), "gp-network"
+            self.network_view.value = _with_tooltips(
+                _figure_html(lambda: figures.network_figure(net), "gp-network"), net
             )
         self.curve_view.value = self._curve_html(errors)
         self.weights_view.value = self._weights_html(net)
