@@ -198,6 +198,11 @@ OUT_OF_RANGE = {
         ["--first-seed", "-2"],
         ["--data", "nonlinear", "--batch-sizes", "5"],
     ],
+    "explore": [  # refused before Voilà starts
+        ["--port", "70000"],
+        ["--port", "-1"],
+        ["--setup", "/nonexistent-dir/setup.json"],
+    ],
 }
 
 
