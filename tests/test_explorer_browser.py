@@ -197,5 +197,26 @@ def test_step_and_epoch_in_the_browser_show_network_step_and_fit(
     # the CI artifact's path (shown with -s)
     print(f"screenshot: {shot} ({time.monotonic() - began:.1f} s from start to screenshot)")  # noqa: T201
 
+    children = _descendants(server.process.pid)  # Voilà and the page's kernel
+    assert len(children) >= 2, children
     assert server.interrupt() == 0  # Ctrl-C stops it cleanly
     assert server.lines[-1].strip() == "explorer stopped", server.lines
+    assert [pid for pid in children if _alive(pid)] == []  # nothing left running
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (Linux's /proc/PID/task/TID/children)."""
+    found = []
+    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in map(int, tasks.read_text().split()):
+            found += [child, *_descendants(child)]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    return state != "Z"  # a zombie has exited (its parent reaps it)
