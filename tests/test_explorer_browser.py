@@ -143,7 +143,9 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 def test_step_and_epoch_in_the_browser_show_network_step_and_fit(
-    server: Server, browser: object, tmp_path: Path
+    browser: object,
+    server: Server,
+    tmp_path: Path,  # the browser first: it may skip
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
