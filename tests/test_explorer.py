@@ -110,8 +110,8 @@ def test_train_runs_in_a_thread_and_gives_one_fits_bits() -> None:
 
 
 def test_stop_interrupts_between_chunks_and_the_weights_are_those_of_the_epochs_run() -> None:
-    explorer = Explorer(Setup(data="truth", function="xor", inputs=4, hidden=8, alpha=0.01))
-    explorer.epochs.value = 100_000_000  # minutes of training: stop must end it
+    explorer = Explorer(Setup(data="truth", function="xor", inputs=8, hidden=16, alpha=0.01))
+    explorer.epochs.value = 1_000_000  # minutes of training: stop must end it
     chunks = threading.Event()
     state = explorer.state
     original_fit = state.fit
@@ -131,10 +131,10 @@ def test_stop_interrupts_between_chunks_and_the_weights_are_those_of_the_epochs_
     explorer.wait(30)
     assert not explorer.training
     done = len(state.errors)
-    assert 0 < done < 100_000_000
-    assert f"trained {done} of 100000000 epochs (stopped)" in explorer.message.value
-    X, y = gp.datasets.truth_table("xor", 4)
-    net = gp.Network([5, 8, 1], seed=1)
+    assert 0 < done < 1_000_000
+    assert f"trained {done} of 1000000 epochs (stopped)" in explorer.message.value
+    X, y = gp.datasets.truth_table("xor", 8)
+    net = gp.Network([9, 16, 1], seed=1)
     history = net.fit(X, y, alpha=0.01, epochs=done)
     assert np.array_equal(state.errors, history.errors)
     assert_shows_weights(explorer, net)

@@ -148,7 +148,8 @@ def test_step_and_epoch_in_the_browser_show_network_step_and_fit(
     tmp_path: Path,  # the browser first: it may skip
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     driver: object = browser
     began = time.monotonic()
@@ -189,7 +190,7 @@ def test_step_and_epoch_in_the_browser_show_network_step_and_fit(
     history = net.fit(X, y, alpha=0.2, epochs=60)
     assert text(".gp-epoch-error") == repr(history.final_error)
     assert text('td.gp-weight[data-weight="1-2-0"]') == repr(float(net.weights[1][2, 0]))
-    assert "trained 60 of 60 epochs" in text(".gp-message")
+    assert "trained 60 of 60 epochs" in text(".gp-messages")
     assert "epochs 1 to 61" in text(".gp-curve")
 
     directory = Path(os.environ.get("GROKPROP_SCREENSHOT_DIR") or tmp_path)
@@ -198,6 +199,40 @@ def test_step_and_epoch_in_the_browser_show_network_step_and_fit(
     assert driver.save_screenshot(str(shot))  # type: ignore[attr-defined]
     # the CI artifact's path (shown with -s)
     print(f"screenshot: {shot} ({time.monotonic() - began:.1f} s from start to screenshot)")  # noqa: T201
+
+    # the controls, and a training of many seconds: the page stays live (its numbers move
+    # while it trains) and stop ends it between two chunks
+    Select(driver.find_element(By.CSS_SELECTOR, ".gp-data select")).select_by_visible_text(  # type: ignore[attr-defined]
+        "truth table"
+    )
+    for name, value in (
+        ("inputs", "8"),
+        ("hidden", "16"),
+        ("alpha", "0.01"),
+        ("n-epochs", "1000000"),
+    ):
+        field = wait.until(  # the truth table's fields are shown once the data is chosen
+            lambda d, name=name: (
+                (f := d.find_element(By.CSS_SELECTOR, f".gp-{name} input")).is_displayed() and f
+            )
+        )
+        # select what is there and type over it (clear() would send an empty value first),
+        # Enter applies it; it reaches the kernel before a later click (one socket, in order)
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(f"{value}\n")
+    wait.until(lambda d: "network [9, 16, 1]" in text(".gp-status") and text(".gp-epochs") == "0")
+    press("train")
+    wait.until(lambda d: int(text(".gp-epochs")) > 0)  # redrawn while it trains
+    press("stop")
+    wait.until(lambda d: "(stopped)" in text(".gp-messages"))
+    done = int(text(".gp-epochs"))
+    assert 0 < done < 1_000_000
+    assert f"trained {done} of 1000000 epochs (stopped)" in text(".gp-messages")
+    X8, y8 = gp.datasets.truth_table("xor", 8)
+    net8 = gp.Network([9, 16, 1], seed=1)
+    history = net8.fit(X8, y8, alpha=0.01, epochs=done)
+    assert text(".gp-epoch-error") == repr(history.final_error)
+    assert text('td.gp-weight[data-weight="0-8-15"]') == repr(float(net8.weights[0][8, 15]))
 
     children = _descendants(server.process.pid)  # Voilà and the page's kernel
     assert len(children) >= 2, children

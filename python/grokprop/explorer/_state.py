@@ -65,7 +65,7 @@ class ExplorerState:
         self._reset_progress()
 
     def _reset_progress(self) -> None:
-        self.errors: list[float] = []
+        self._error_chunks: list[FloatArray] = []  # one array per fit: 8 bytes an epoch
         self.next_batch = 0
         self.steps = 0
         self.last_step: LastStep | None = None
@@ -81,6 +81,14 @@ class ExplorerState:
                 self.setup = setup
                 self.next_batch = 0 if self.next_batch >= len(self.batches) else self.next_batch
             return rebuild
+
+    @property
+    def errors(self) -> FloatArray:
+        """Every epoch's error since the start or the last rewind, in order (a new array)."""
+        with self.lock:
+            if len(self._error_chunks) > 1:  # joined once, so that the next call is cheap
+                self._error_chunks = [np.concatenate(self._error_chunks)]
+            return self._error_chunks[0].copy() if self._error_chunks else np.zeros(0)
 
     @property
     def batches(self) -> list[slice]:
@@ -121,7 +129,7 @@ class ExplorerState:
                 backend=self.backend,
                 progress=False,
             )
-            self.errors.extend(float(e) for e in history.errors)
+            self._error_chunks.append(history.errors)
             self.next_batch = 0
             return history.errors
 

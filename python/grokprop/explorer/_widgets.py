@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
+import numpy as np
 
 from .. import _display, figures
 from ..backends import available_backends, get_backend
@@ -35,6 +36,8 @@ _DATA_OPTIONS = [
     ("truth table", "truth"),
     ("my own table", "table"),
 ]
+#: N epochs at most, per press of *train* (each epoch's error is kept: 8 MB a million)
+MAX_EPOCHS = 1_000_000
 _MAX_PRESSURE_COLUMNS = 24  # weights shown in the pressure table
 _PRESSURE_SYMBOL = {1: "+", -1: "-", 0: "0"}
 
@@ -116,7 +119,6 @@ class Explorer:
         self.function = w.Text(  # applied on Enter or leaving the field, not per keystroke
             description="function", style=style, layout=narrow(), continuous_update=False
         )
-        self.function.add_class("gp-function")
         self.inputs = w.BoundedIntText(
             min=1, max=MAX_TRUTH_INPUTS, description="inputs", style=style, layout=narrow()
         )
@@ -142,8 +144,10 @@ class Explorer:
             min=1, max=256, description="batch size", style=style, layout=narrow()
         )
         self.epochs = w.BoundedIntText(
-            min=1, max=100_000_000, description="N epochs", style=style, layout=narrow()
+            min=1, max=MAX_EPOCHS, description="N epochs", style=style, layout=narrow()
         )
+        self.epochs.add_class("gp-n-epochs")
+        self.function.add_class("gp-function")
         self.backend = w.Dropdown(
             options=list(available_backends()),
             value=self.state.backend,
@@ -151,6 +155,9 @@ class Explorer:
             style=style,
         )
         self.backend.add_class("gp-backend-select")
+        for name in ("data", "inputs", "table", "hidden", "activation", "alpha", "seed", "mode",
+                     "batch_size"):  # fmt: skip
+            getattr(self, name).add_class(f"gp-{name.replace('_', '-')}")
         for control in (
             self.data,
             self.function,
@@ -209,6 +216,7 @@ class Explorer:
         )
 
         self.message = w.HTML()
+        self.message.add_class("gp-messages")
         self.status = w.HTML()
         self.network_view = w.HTML()
         self.curve_view = w.HTML()
@@ -472,10 +480,10 @@ class Explorer:
         state = self.state
         with state.lock:
             net = state.net.copy()
-            errors = list(state.errors)
+            errors = state.errors
             last = state.last_step
             steps = state.steps
-        epoch_error = repr(errors[-1]) if errors else "-"
+        epoch_error = repr(float(errors[-1])) if len(errors) else "-"
         step_error = repr(last.trace.error) if last is not None else "-"
         drawn = (net.activation, *(w.tobytes() for w in net.weights))
         if drawn != self._drawn_network:  # redrawn only when a weight changed
@@ -527,10 +535,10 @@ class Explorer:
         )
 
     @staticmethod
-    def _curve_html(errors: list[float]) -> str:
+    def _curve_html(errors: np.ndarray) -> str:
         """Every epoch's error on a log scale: the displays' sparkline (a few ms), since
         a matplotlib curve would cost a third of a second on every redraw."""
-        if not errors:
+        if not len(errors):
             return '<div class="gp-curve"><i>no epoch trained yet</i></div>'
         line = _display.sparkline(errors, width=360, height=150) if len(errors) > 1 else ""
         return (
