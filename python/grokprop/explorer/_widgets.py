@@ -6,7 +6,9 @@ The numbers a test or a reader needs are in elements with stable classes, printe
 ``repr`` (every digit of the float): ``gp-epochs``, ``gp-steps``, ``gp-step-error``,
 ``gp-epoch-error``, ``gp-backend``, ``gp-selected-weight``, and in the weights table one
 ``gp-weight`` cell per weight with ``data-weight="l-i-j"``. The buttons carry
-``gp-<name>`` classes (``gp-step``, ``gp-epoch``, ``gp-train``, ...).
+``gp-<name>`` classes (``gp-step``, ``gp-epoch``, ``gp-train``, ...), the settings too
+(``gp-data``, ``gp-hidden``, ``gp-n-epochs``, ...: :attr:`Explorer.settings`), and the
+messages are in ``gp-messages``.
 """
 
 from __future__ import annotations
@@ -146,8 +148,6 @@ class Explorer:
         self.epochs = w.BoundedIntText(
             min=1, max=MAX_EPOCHS, description="N epochs", style=style, layout=narrow()
         )
-        self.epochs.add_class("gp-n-epochs")
-        self.function.add_class("gp-function")
         self.backend = w.Dropdown(
             options=list(available_backends()),
             value=self.state.backend,
@@ -155,22 +155,22 @@ class Explorer:
             style=style,
         )
         self.backend.add_class("gp-backend-select")
-        for name in ("data", "inputs", "table", "hidden", "activation", "alpha", "seed", "mode",
-                     "batch_size"):  # fmt: skip
-            getattr(self, name).add_class(f"gp-{name.replace('_', '-')}")
-        for control in (
-            self.data,
-            self.function,
-            self.inputs,
-            self.table,
-            self.hidden,
-            self.activation,
-            self.alpha,
-            self.seed,
-            self.mode,
-            self.batch_size,
-            self.epochs,
-        ):
+        # every setting's widget, by its page class (gp-data, gp-n-epochs, ...)
+        self.settings: dict[str, w.Widget] = {
+            "data": self.data,
+            "function": self.function,
+            "inputs": self.inputs,
+            "table": self.table,
+            "hidden": self.hidden,
+            "activation": self.activation,
+            "alpha": self.alpha,
+            "seed": self.seed,
+            "mode": self.mode,
+            "batch-size": self.batch_size,
+            "n-epochs": self.epochs,
+        }
+        for name, control in self.settings.items():
+            control.add_class(f"gp-{name}")
             control.observe(self._on_setup_change, names="value")
         self.backend.observe(self._on_backend, names="value")
 
