@@ -64,9 +64,11 @@ group "3. the wheel in a fresh venv, tested outside the tree"
 "$python" -m venv "$work/venv-wheel"
 "$work/venv-wheel/bin/python" -m pip install --quiet "${wheel}[test]"
 # .ci/run ran the whole suite on an install of the same tree and step 4 runs it on the
-# sdist's build: here, the tests of what a wheel could get wrong (files, stubs, the book)
+# sdist's build: here, the tests of what a wheel could get wrong (files, stubs, the book,
+# the explorer's packaged notebook)
 run_tests_outside "$work/venv-wheel" "$work/wheel-tests" tests/test_distribution.py \
-  tests/test_import.py tests/test_chapter6.py tests/test_bitwise.py tests/test_cli.py
+  tests/test_import.py tests/test_chapter6.py tests/test_bitwise.py tests/test_cli.py \
+  tests/test_explorer_browser.py
 (cd "$work" && "$work/venv-wheel/bin/python" "$root/scripts/measure_startup.py")
 endgroup
 

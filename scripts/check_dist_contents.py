@@ -29,6 +29,7 @@ SDIST_REQUIRED = [
     "python/grokprop/_version.py",
     "python/grokprop/py.typed",
     "python/grokprop/_core.pyi",
+    "python/grokprop/explorer/explorer.ipynb",  # the page `grokprop explore` serves
     "cpp/src/module.cpp",
     "tests/conftest.py",
 ]

@@ -216,6 +216,11 @@ OUT_OF_RANGE = {
         ["--workers", "1", "--scheduler", "tcp://127.0.0.1:1"],
         ["--plot", "/nonexistent-dir/p.png"],
     ],
+    "explore": [  # refused before Voilà starts
+        ["--port", "70000"],
+        ["--port", "-1"],
+        ["--setup", "/nonexistent-dir/setup.json"],
+    ],
 }
 
 

@@ -20,7 +20,9 @@ from .check import check_step
 from .errors import BackendUnavailableError, DivergenceError
 from .explain import explain_step
 from .grid import Grid, GridRun, read_grid, sweep_grid
+from .explorer import explore  # the widgets load when an explorer is made
 from .network import History, Network, StepTrace
+from .setups import Setup
 from .specs import Activation, SweepSpec, TrainSpec
 from .sweep import SweepResult, sweep
 from .verify import VerifyReport, verify
@@ -33,6 +35,7 @@ __all__ = [
     "GridRun",
     "History",
     "Network",
+    "Setup",
     "StepTrace",
     "SweepResult",
     "SweepSpec",
@@ -45,6 +48,7 @@ __all__ = [
     "datasets",
     "experiments",
     "explain_step",
+    "explore",
     "figures",
     "get_backend",
     "read_grid",

@@ -293,6 +293,14 @@ class Network:
         activation, dtype, weights = _persist.read_network(path)
         return cls(weights=weights, activation=activation, dtype=dtype)
 
+    @classmethod
+    def from_setup(cls, setup: Any) -> Network:
+        """The untrained network a shareable setup describes: a :class:`grokprop.Setup`, its
+        document (a dict) or its JSON text (see :mod:`grokprop.setups`)."""
+        from .setups import Setup
+
+        return Setup.coerce(setup).network()
+
     # -- using it --------------------------------------------------------------------------
     def forward(self, X: ArrayLike, *, backend: str | None = None) -> list[FloatArray]:
         """Every layer's output for the rows of ``X``: ``[layer_0, ..., layer_L]``."""

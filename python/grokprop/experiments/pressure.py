@@ -17,7 +17,14 @@ from ..specs import Activation
 from ._common import Data, PathLike, one_of
 from ._table import columns, g, signed
 
-__all__ = ["AT_CHOICES", "DEFAULTS", "PressureDefaults", "PressureResult", "pressure"]
+__all__ = [
+    "AT_CHOICES",
+    "DEFAULTS",
+    "PressureDefaults",
+    "PressureResult",
+    "pressure",
+    "pressure_signs",
+]
 
 At = Literal["book", "start", "trained"]
 #: Where :func:`pressure` can evaluate the predictions (see its ``at``).
@@ -128,6 +135,16 @@ class PressureResult(_display.TableDisplay):
         return written
 
 
+def pressure_signs(inputs: ArrayLike, deltas: ArrayLike) -> NDArray[np.int8]:
+    """``(m, n, k)``: which way example ``i`` pushes the weight from input ``n`` to output
+    ``k`` -- the sign of ``-(inputs[i, n] * deltas[i, k])``, its weight delta's direction
+    (``+1`` up, ``-1`` down, ``0`` untouched). ``inputs`` ``(m, n)`` are a layer's values
+    for each example, ``deltas`` ``(m, k)`` the next layer's deltas."""
+    a, d = np.asarray(inputs), np.asarray(deltas)
+    signs: NDArray[np.int8] = np.sign(-(a[:, :, None] * d[:, None, :])).astype(np.int8)
+    return signs
+
+
 def pressure(
     data: Data = DEFAULTS.data,
     *,
@@ -168,13 +185,12 @@ def pressure(
     else:
         predictions = net.predict(X, backend=backend)[:, 0]
         where = f"the weights after {epochs} epochs of training"
-    pushes = -(X * (predictions - goals)[:, None])
     return PressureResult(
         X=X,
         goals=goals,
         at=where,
         predictions=predictions,
-        pressure=np.sign(pushes).astype(np.int8),
+        pressure=pressure_signs(X, (predictions - goals)[:, None])[:, :, 0],
         start=start_weights,
         trained=net.weights[0][:, 0].copy(),
         alpha=alpha,
