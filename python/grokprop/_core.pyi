@@ -29,6 +29,8 @@ class Activation(enum.IntEnum):
 
     LINEAR = 0
     RELU = 1
+    SIGMOID = 2
+    TANH = 3
 
 def layer_forward(
     A: _FloatArray, W: _FloatArray, activation: grokprop.specs.Activation | int
