@@ -146,7 +146,7 @@ OUT_OF_RANGE = {
         ["--epochs", str(10**23)],
         ["--sizes", "3,99999999999,1"],
         ["--dtype", "float16"],
-        ["--activation", "tanh"],
+        ["--activation", "softmax"],
     ],
     "pressure": [
         ["--epochs", "-1"],

@@ -130,12 +130,12 @@ def _scalar_functions(c: ExpConstants) -> dict[str, Callable[[Any], Any]]:
     float_type, int_type = c.float_type, c.int_type
     one, minus_two, tanh_small = c.one, -c.two, c.tanh_small
 
-    @numba.njit(inline="always")
+    @numba.njit
     def power_of_two(k):  # type: ignore[no-untyped-def]
         bits = float_type(k + bias_magic).view(int_type)
         return int_type((bits & exponent_mask) << mantissa_bits).view(float_type)
 
-    @numba.njit(inline="always")  # inlined into the cached callers
+    @numba.njit  # compiled into the callers, which are cached
     def exp(x):  # type: ignore[no-untyped-def]
         if x < lo:
             x = lo
@@ -197,7 +197,7 @@ def _overload_by_dtype(stub: Callable[[float], float], name: str) -> None:
         functions = _SCALAR.get(x)
         return None if functions is None else functions[name]
 
-    overload(stub, inline="always")(typed)
+    overload(stub)(typed)  # LLVM inlines it; numba IR inlining trips its SSA check
 
 
 for _stub, _name in ((exp_scalar, "exp"), (sigmoid_scalar, "sigmoid"), (tanh_scalar, "tanh")):
