@@ -35,7 +35,7 @@ def main() -> None:
             errors = accuracy.ulp_errors(name, x)
             worst = int(np.argmax(errors))
             print(
-                f"{name:8} {dtype:8} {x.size:8d} {errors[worst]:8.3f} {x[worst]!r:>24} "
+                f"{name:8} {dtype:8} {x.size:8d} {errors[worst]:8.3f} {float(x[worst])!r:>24} "
                 f"{errors.mean():6.3f}",
                 flush=True,
             )

@@ -67,6 +67,8 @@ def test_chapter6_prints_the_book_and_the_verification(
             "10",
         ],
         ["--sizes", "3,8,8,1", "--batch-size", "full", "--activation", "linear", "--alpha", "0.05"],
+        ["--activation", "sigmoid", "--epochs", "20", "--dtype", "float32"],
+        ["--activation", "tanh", "--epochs", "20", "--batch-size", "2"],
     ],
 )
 def test_verify_command_passes(args: list[str]) -> None:
