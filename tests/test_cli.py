@@ -170,6 +170,9 @@ OUT_OF_RANGE = {
         ["--first-seed", "-1"],
         ["--first-seed", str(2**32 - 1)],
         ["--backend", "nope"],
+        ["--activations", "relu,linear"],
+        ["--activations", "relu,relu"],
+        ["--activations", "softmax"],
     ],
     "overfit": [
         ["--train-rows", "6"],
