@@ -203,7 +203,9 @@ def test_the_command_prints_program_4() -> None:
 def test_sigmoid_and_tanh_networks_are_refused_not_explained_as_linear(activation: str) -> None:
     net = gp.Network([3, 4, 1], seed=1, activation=activation)
     X, y = gp.datasets.streetlights("nonlinear")
-    with pytest.raises(ValueError, match=f"relu and linear networks, got activation '{activation}'"):
+    with pytest.raises(
+        ValueError, match=f"relu and linear networks, got activation '{activation}'"
+    ):
         explanation(net, X[:1], y[:1], alpha=0.2)
     with pytest.raises(ValueError, match="relu and linear networks"):
         gp.check_step(net, X[:1], y[:1], 0.2, new_weights=[w.copy() for w in net.weights])

@@ -21,11 +21,12 @@ __all__ = ["FUNCTIONS", "sample_inputs", "ulp_errors"]
 def _exact(name: str) -> Callable[[Any], Any]:
     import mpmath
 
-    return {
+    functions: dict[str, Callable[[Any], Any]] = {
         "exp": mpmath.exp,
         "sigmoid": lambda x: 1 / (1 + mpmath.exp(-x)),
         "tanh": mpmath.tanh,
-    }[name]
+    }
+    return functions[name]
 
 
 #: grokprop's functions by name (the reference's; every backend gives the same bits).

@@ -137,9 +137,10 @@ def _scalar_functions(c: ExpConstants) -> dict[str, Callable[[Any], Any]]:
 
     @numba.njit  # compiled into the callers, which are cached
     def exp(x):  # type: ignore[no-untyped-def]
-        if x < lo:
+        # comparisons, not min/max: NaN must pass through, as in the reference's np.where
+        if x < lo:  # noqa: PLR1730
             x = lo
-        if x > hi:
+        if x > hi:  # noqa: PLR1730
             x = hi
         k = (x * inv_ln2 + round_magic) - round_magic
         r = (x - k * ln2_hi) - k * ln2_lo
