@@ -13,9 +13,10 @@
 // exp(x): x clamped to [lo, hi] (NaN passes, comparing false);
 //   k = (x * inv_ln2 + round_magic) - round_magic        round(x / ln2), ties to even
 //   r = (x - k * ln2_hi) - k * ln2_lo                    Cody-Waite, k * ln2_hi exact
-//   p = Horner of the Taylor polynomial sum r^i / i!
+//   q = Horner of the Taylor coefficients 1 / i!, i = n .. 1
 //   k1 = (k * 0.5 + round_magic) - round_magic, k2 = k - k1
-//   exp = (p * 2^k1) * 2^k2                              2^k from its exponent bits
+//   exp = ((1 + r * q) * 2^k1) * 2^k2                    2^k from its exponent bits
+// tanh uses exp(x) - 1 = (2^k - 1) + 2^k * (r * q), which does not cancel near 0.
 #pragma once
 
 #include <cstddef>
@@ -44,20 +45,14 @@ struct Constants<double> {
     static constexpr double bias_magic = 0x1.00000000003ffp+52;  // 2^52 + 1023
     static constexpr Int exponent_mask = 0x7ff;
     static constexpr int mantissa_bits = 52;
-    static constexpr double tanh_small = 0x1.6666666666666p-2;  // 0.35
-    // 1 / i!, i = 13 .. 0 (Horner order)
+    static constexpr double tanh_lo = -40.0;  // tanh clamps -2|x| here: tanh(20) rounds to 1
+    // 1 / i!, i = 13 .. 1 (Horner order; the constant term 1 is added apart)
     static constexpr double exp_poly[] = {
         0x1.6124613a86d09p-33, 0x1.1eed8eff8d898p-29, 0x1.ae64567f544e4p-26,
         0x1.27e4fb7789f5cp-22, 0x1.71de3a556c734p-19, 0x1.a01a01a01a01ap-16,
         0x1.a01a01a01a01ap-13, 0x1.6c16c16c16c17p-10, 0x1.1111111111111p-7,
         0x1.5555555555555p-5,  0x1.5555555555555p-3,  0x1.0p-1,
-        0x1.0p+0,              0x1.0p+0};
-    // tanh's Taylor coefficients of x^25 .. x^3 (Horner order)
-    static constexpr double tanh_poly[] = {
-        0x1.0b132d39a6050p-16,  -0x1.497d8eea25259p-15, 0x1.967e18afcafadp-14,
-        -0x1.f57d7734d1664p-13, 0x1.3558248036744p-11,  -0x1.7da36452b75e3p-10,
-        0x1.d6d3d0e157de0p-9,   -0x1.226e355e6c23dp-7,  0x1.664f4882c10fap-6,
-        -0x1.ba1ba1ba1ba1cp-5,  0x1.1111111111111p-3,   -0x1.5555555555555p-2};
+        0x1.0p+0};
 };
 
 template <>
@@ -72,12 +67,10 @@ struct Constants<float> {
     static constexpr float bias_magic = 0x1.0000fep+23f;  // 2^23 + 127
     static constexpr Int exponent_mask = 0xff;
     static constexpr int mantissa_bits = 23;
-    static constexpr float tanh_small = 0x1.666666p-2f;  // 0.35f
+    static constexpr float tanh_lo = -40.0f;
     static constexpr float exp_poly[] = {0x1.a01a02p-13f, 0x1.6c16c2p-10f, 0x1.111112p-7f,
                                          0x1.555556p-5f,  0x1.555556p-3f,  0x1.0p-1f,
-                                         0x1.0p+0f,       0x1.0p+0f};
-    static constexpr float tanh_poly[] = {0x1.d6d3d0p-9f,  -0x1.226e36p-7f, 0x1.664f48p-6f,
-                                          -0x1.ba1ba2p-5f, 0x1.111112p-3f,  -0x1.555556p-2f};
+                                         0x1.0p+0f};
 };
 
 template <class T, std::size_t N>
@@ -142,44 +135,57 @@ GROKPROP_INLINE Vec<T, N> horner(const T (&c)[M], Vec<T, N> r) noexcept {
     return p;
 }
 
+/// k, r and q of exp(x) = 2^k * (1 + r * q), x clamped to [lo, hi] first.
+template <class T, std::size_t N>
+struct Reduced {
+    Vec<T, N> k, r, q;
+};
+
+template <class T, std::size_t N>
+GROKPROP_INLINE Reduced<T, N> reduce(Vec<T, N> x) noexcept {
+    using C = Constants<T>;
+    x = select<T, N>(x < C::lo, simd::broadcast<T, N>(C::lo), x);
+    x = select<T, N>(x > C::hi, simd::broadcast<T, N>(C::hi), x);
+    const Vec<T, N> k = (x * C::inv_ln2 + C::round_magic) - C::round_magic;
+    const Vec<T, N> r = (x - k * C::ln2_hi) - k * C::ln2_lo;
+    return {k, r, horner<T, N>(C::exp_poly, r)};
+}
+
 /// exp(x): +0 below lo (and for -inf), +inf above hi (and for +inf), NaN for NaN, exp(-0) = 1.
 template <class T, std::size_t N>
 GROKPROP_INLINE Vec<T, N> exp(Vec<T, N> x) noexcept {
     using C = Constants<T>;
-    const Vec<T, N> lo = simd::broadcast<T, N>(C::lo);
-    const Vec<T, N> hi = simd::broadcast<T, N>(C::hi);
-    x = select<T, N>(x < C::lo, lo, x);
-    x = select<T, N>(x > C::hi, hi, x);
-    const Vec<T, N> k = (x * C::inv_ln2 + C::round_magic) - C::round_magic;
-    const Vec<T, N> r = (x - k * C::ln2_hi) - k * C::ln2_lo;
-    const Vec<T, N> p = horner<T, N>(C::exp_poly, r);
-    const Vec<T, N> k1 = (k * T(0.5) + C::round_magic) - C::round_magic;
-    const Vec<T, N> k2 = k - k1;
+    const Reduced<T, N> e = reduce<T, N>(x);
+    const Vec<T, N> k1 = (e.k * T(0.5) + C::round_magic) - C::round_magic;
+    const Vec<T, N> k2 = e.k - k1;
+    const Vec<T, N> p = T(1) + e.r * e.q;
     return (p * power_of_two<T, N>(k1)) * power_of_two<T, N>(k2);
 }
 
-/// sigmoid(x) = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0, with e = exp(-|x|) <= 1.
+/// sigmoid(x) = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0, with e = exp(-|x|) <= 1
+/// (one division, of the selected numerator).
 template <class T, std::size_t N>
 GROKPROP_INLINE Vec<T, N> sigmoid(Vec<T, N> x) noexcept {
     const Cond<T, N> negative = x < T(0);
     const Vec<T, N> e = exp<T, N>(select<T, N>(negative, x, -x));
-    const Vec<T, N> denominator = T(1) + e;
-    return select<T, N>(negative, e / denominator, T(1) / denominator);
+    return select<T, N>(negative, e, simd::broadcast<T, N>(T(1))) / (T(1) + e);
 }
 
-/// tanh(x) = sign(x) * t(|x|): the odd Taylor polynomial a + a * (a² * Q(a²)) for
-/// a = |x| < tanh_small, else (1 - e) / (1 + e) with e = exp(-2a) (a = inf gives 1).
+/// tanh(x) = sign(x) * t, t = -m / (2 + m) with m = expm1(-2|x|) = (s - 1) + s * (r * q),
+/// s = 2^k, and -2|x| clamped to tanh_lo (s stays normal; |x| = inf gives 1). The final
+/// + 0 makes tanh(-0) and tanh(+0) both +0.
 template <class T, std::size_t N>
 GROKPROP_INLINE Vec<T, N> tanh(Vec<T, N> x) noexcept {
     using C = Constants<T>;
     const Cond<T, N> negative = x < T(0);
     const Vec<T, N> a = select<T, N>(negative, -x, x);
-    const Vec<T, N> square = a * a;
-    const Vec<T, N> near_zero = a + a * (square * horner<T, N>(C::tanh_poly, square));
-    const Vec<T, N> e = exp<T, N>(a * T(-2));
-    const Vec<T, N> away = (T(1) - e) / (T(1) + e);
-    const Vec<T, N> t = select<T, N>(a < C::tanh_small, near_zero, away);
-    return select<T, N>(negative, -t, t);
+    Vec<T, N> y = a * T(-2);
+    y = select<T, N>(y < C::tanh_lo, simd::broadcast<T, N>(C::tanh_lo), y);
+    const Reduced<T, N> e = reduce<T, N>(y);
+    const Vec<T, N> s = power_of_two<T, N>(e.k);
+    const Vec<T, N> m = (s - T(1)) + s * (e.r * e.q);
+    const Vec<T, N> t = -m / (T(2) + m);
+    return select<T, N>(negative, -t, t) + T(0);
 }
 
 }  // namespace expmath

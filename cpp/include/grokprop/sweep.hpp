@@ -480,9 +480,19 @@ private:
     template <class Act>
     static GROKPROP_INLINE void store_activated(const T* GROKPROP_RESTRICT sum,
                                                 T* GROKPROP_RESTRICT z_j) noexcept {
-        GROKPROP_LANES
-        for (std::size_t lane = 0; lane < L; ++lane) {
-            z_j[lane] = Act::apply(sum[lane]);
+        constexpr std::size_t V = simd::max_lanes<T>;
+        if constexpr (!Act::identity && V > 1 && L % V == 0) {
+            // explicit vectors: GCC does not vectorise the scalar exp of sigmoid and tanh
+            // (expmath.hpp) in a lane loop; lane for lane the same operations, so the same bits
+            for (std::size_t lane = 0; lane < L; lane += V) {
+                simd::store<T, V>(z_j + lane,
+                                  Act::template apply_lanes<T, V>(simd::load<T, V>(sum + lane)));
+            }
+        } else {
+            GROKPROP_LANES
+            for (std::size_t lane = 0; lane < L; ++lane) {
+                z_j[lane] = Act::apply(sum[lane]);
+            }
         }
     }
 

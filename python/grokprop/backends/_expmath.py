@@ -9,18 +9,19 @@ bit operations are used; each is one correctly rounded (or exact) IEEE operation
 three give the same bits. A network's dtype is the dtype of every operation: float32
 evaluates its own (shorter) polynomials in float32.
 
-exp(x), x already clamped to ``[lo, hi]`` (below ``lo`` the result is +0, above ``hi`` it
+exp(x), x first clamped to ``[lo, hi]`` (below ``lo`` the result is +0, above ``hi`` it
 is +inf; NaN passes through unchanged, since NaN compares false)::
 
     k  = (x * inv_ln2 + round_magic) - round_magic     # round(x / ln2), ties to even
     r  = (x - k * ln2_hi) - k * ln2_lo                 # Cody-Waite: k * ln2_hi is exact
-    p  = c[n] ; p = c[i] + r * p  for i = n-1 .. 0     # Taylor 1 / i!, Horner
+    q  = c[n] ; q = c[i] + r * q  for i = n-1 .. 1     # Taylor c[i] = 1 / i!, Horner
     k1 = (k * 0.5 + round_magic) - round_magic ; k2 = k - k1
-    exp = (p * 2**k1) * 2**k2                          # 2**k from its exponent bits
+    exp = ((1 + r * q) * 2**k1) * 2**k2                # 2**k from its exponent bits
 
 ``2**k`` is split in two normal powers of two so that overflow (inf) and subnormal results
-come out of the last multiplication, rounded once. ``sigmoid`` and ``tanh`` only ever call
-it on ``x <= 0``, where it cannot overflow.
+come out of the last multiplication, rounded once. ``q`` is kept apart because tanh needs
+``exp(x) - 1`` without cancellation near 0: ``(2**k - 1) + 2**k * (r * q)``, exact in
+``r * q`` when ``k = 0``. sigmoid and tanh only ever take exp of ``x <= 0``.
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ class ExpConstants:
     half: Any
     one: Any
     two: Any
-    tanh_small: Any  # |x| below it: tanh from its odd Taylor polynomial
-    tanh_poly: tuple[Any, ...]  # tanh's Taylor coefficients of x**3, x**5, ...
+    tanh_lo: Any  # tanh takes expm1 of max(-2|x|, tanh_lo): tanh(-tanh_lo / 2) rounds to 1
 
 
 def _make(
@@ -69,7 +69,6 @@ def _make(
     ln2_lo: str,
     bounds: tuple[float, float],
     exp_degree: int,
-    tanh_poly: tuple[str, ...],
 ) -> ExpConstants:
     f = dtype
     return ExpConstants(
@@ -88,32 +87,22 @@ def _make(
         half=f(0.5),
         one=f(1),
         two=f(2),
-        tanh_small=f(0.35),
-        tanh_poly=tuple(f(float.fromhex(c)) for c in tanh_poly),
+        tanh_lo=f(-40.0),
     )
 
 
-# tanh's Taylor coefficients of x**3, x**5, ..., x**25, rounded to float64 (mpmath.taylor;
-# tests/test_expmath.py recomputes them). 0.35**27 * |c_27| < 2**-56 * tanh(0.35).
-_TANH_POLY_64 = (
-    "-0x1.5555555555555p-2", "0x1.1111111111111p-3", "-0x1.ba1ba1ba1ba1cp-5",
-    "0x1.664f4882c10fap-6", "-0x1.226e355e6c23dp-7", "0x1.d6d3d0e157de0p-9",
-    "-0x1.7da36452b75e3p-10", "0x1.3558248036744p-11", "-0x1.f57d7734d1664p-13",
-    "0x1.967e18afcafadp-14", "-0x1.497d8eea25259p-15", "0x1.0b132d39a6050p-16",
-)  # fmt: skip
-
 #: The constants by dtype. float64: Taylor degree 13 (|r| <= ln2/2: truncation < 2**-57);
-#: float32: degree 7 (< 2**-27), tanh to x**13, both rounded to float32.
+#: float32: degree 7 (< 2**-27), rounded to float32.
 CONSTANTS: dict[np.dtype[Any], ExpConstants] = {
     np.dtype(np.float64): _make(
         np.float64, np.int64, 52, 1023,
         "0x1.62e42fee00000p-1", "0x1.a39ef35793c76p-33",
-        (-746.0, 710.0), 13, _TANH_POLY_64,
+        (-746.0, 710.0), 13,
     ),
     np.dtype(np.float32): _make(
         np.float32, np.int32, 23, 127,
         "0x1.62e400p-1", "0x1.7f7d1cf79abcap-20",
-        (-105.0, 89.0), 7, _TANH_POLY_64[:6],
+        (-105.0, 89.0), 7,
     ),
 }  # fmt: skip
 
@@ -125,50 +114,54 @@ def _power_of_two(k: FloatArray, c: ExpConstants) -> FloatArray:
     return result
 
 
+def _reduce(x: FloatArray, c: ExpConstants) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``k``, ``r`` and ``q`` of ``exp(x) = 2**k * (1 + r * q)`` (module docstring)."""
+    x = np.where(x < c.lo, c.lo, x)
+    x = np.where(x > c.hi, c.hi, x)
+    k = (x * c.inv_ln2 + c.round_magic) - c.round_magic
+    r = (x - k * c.ln2_hi) - k * c.ln2_lo
+    q = np.full_like(x, c.exp_poly[-1])
+    for coefficient in reversed(c.exp_poly[1:-1]):
+        q = coefficient + r * q
+    return k, r, q
+
+
 def exp(x: FloatArray) -> FloatArray:
     """``exp`` of every element, in ``x``'s dtype (module docstring: the operations)."""
     c = CONSTANTS[x.dtype]
     with np.errstate(all="ignore"):
-        x = np.where(x < c.lo, c.lo, x)
-        x = np.where(x > c.hi, c.hi, x)
-        k = (x * c.inv_ln2 + c.round_magic) - c.round_magic
-        r = (x - k * c.ln2_hi) - k * c.ln2_lo
-        p = np.full_like(x, c.exp_poly[-1])
-        for coefficient in reversed(c.exp_poly[:-1]):
-            p = coefficient + r * p
+        k, r, q = _reduce(x, c)
         k1 = (k * c.half + c.round_magic) - c.round_magic
         k2 = k - k1
+        p = c.one + r * q
         result: FloatArray = (p * _power_of_two(k1, c)) * _power_of_two(k2, c)
     return result
 
 
 def sigmoid(x: FloatArray) -> FloatArray:
-    """``1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)`` for ``x < 0``, ``e = exp(-|x|)``:
-    ``e`` never overflows, and no branch subtracts, so the error stays a few ULPs."""
+    """``1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)`` for ``x < 0``, ``e = exp(-|x|)``
+    (one division of the selected numerator): ``e`` never overflows, and nothing cancels."""
     c = CONSTANTS[x.dtype]
     with np.errstate(all="ignore"):
         negative = x < 0
         e = exp(np.where(negative, x, -x))
-        denominator = c.one + e
-        result: FloatArray = np.where(negative, e / denominator, c.one / denominator)
+        result: FloatArray = np.where(negative, e, c.one) / (c.one + e)
     return result
 
 
 def tanh(x: FloatArray) -> FloatArray:
-    """``sign(x) * t(|x|)``: for ``|x| < tanh_small`` the odd Taylor polynomial
-    ``a + a * (a² * Q(a²))`` (no cancellation near 0), else ``(1 - e) / (1 + e)`` with
-    ``e = exp(-2|x|)``, which never overflows (``|x| = inf`` gives 1)."""
+    """``sign(x) * t``, ``t = -m / (2 + m)`` with ``m = expm1(-2|x|)`` computed as
+    ``(s - 1) + s * (r * q)``, ``s = 2**k`` (no cancellation near 0; ``-2|x|`` clamped to
+    ``tanh_lo``, so ``s`` is normal and ``|x| = inf`` gives 1); ``+ 0`` makes tanh(±0) +0."""
     c = CONSTANTS[x.dtype]
     with np.errstate(all="ignore"):
         negative = x < 0
         a = np.where(negative, -x, x)
-        square = a * a
-        q = np.full_like(x, c.tanh_poly[-1])
-        for coefficient in reversed(c.tanh_poly[:-1]):
-            q = coefficient + square * q
-        near_zero = a + a * (square * q)
-        e = exp(a * -c.two)
-        away = (c.one - e) / (c.one + e)
-        t = np.where(a < c.tanh_small, near_zero, away)
-        result: FloatArray = np.where(negative, -t, t)
+        y = a * -c.two
+        y = np.where(y < c.tanh_lo, c.tanh_lo, y)
+        k, r, q = _reduce(y, c)
+        s = _power_of_two(k, c)
+        m = (s - c.one) + s * (r * q)
+        t = -m / (c.two + m)
+        result: FloatArray = np.where(negative, -t, t) + c.float_type(0)
     return result

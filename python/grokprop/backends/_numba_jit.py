@@ -124,11 +124,10 @@ def _scalar_functions(c: ExpConstants) -> dict[str, Callable[[Any], Any]]:
     (the same operations in the same order; its docstrings explain them)."""
     lo, hi, inv_ln2, round_magic, half = c.lo, c.hi, c.inv_ln2, c.round_magic, c.half
     ln2_hi, ln2_lo = c.ln2_hi, c.ln2_lo
-    exp_top, exp_rest = c.exp_poly[-1], c.exp_poly[-2::-1]
-    tanh_top, tanh_rest = c.tanh_poly[-1], c.tanh_poly[-2::-1]
+    q_top, q_rest = c.exp_poly[-1], c.exp_poly[-2:0:-1]
     bias_magic, exponent_mask, mantissa_bits = c.bias_magic, c.exponent_mask, c.mantissa_bits
     float_type, int_type = c.float_type, c.int_type
-    one, minus_two, tanh_small = c.one, -c.two, c.tanh_small
+    zero, one, two, minus_two, tanh_lo = float_type(0), c.one, c.two, -c.two, c.tanh_lo
 
     @numba.njit
     def power_of_two(k):  # type: ignore[no-untyped-def]
@@ -136,7 +135,7 @@ def _scalar_functions(c: ExpConstants) -> dict[str, Callable[[Any], Any]]:
         return int_type((bits & exponent_mask) << mantissa_bits).view(float_type)
 
     @numba.njit  # compiled into the callers, which are cached
-    def exp(x):  # type: ignore[no-untyped-def]
+    def reduce(x):  # type: ignore[no-untyped-def]
         # comparisons, not min/max: NaN must pass through, as in the reference's np.where
         if x < lo:  # noqa: PLR1730
             x = lo
@@ -144,33 +143,40 @@ def _scalar_functions(c: ExpConstants) -> dict[str, Callable[[Any], Any]]:
             x = hi
         k = (x * inv_ln2 + round_magic) - round_magic
         r = (x - k * ln2_hi) - k * ln2_lo
-        p = exp_top
-        for coefficient in exp_rest:
-            p = coefficient + r * p
+        q = q_top
+        for coefficient in q_rest:
+            q = coefficient + r * q
+        return k, r, q
+
+    @numba.njit
+    def exp(x):  # type: ignore[no-untyped-def]
+        k, r, q = reduce(x)
         k1 = (k * half + round_magic) - round_magic
         k2 = k - k1
+        p = one + r * q
         return (p * power_of_two(k1)) * power_of_two(k2)
 
     def sigmoid(x):  # type: ignore[no-untyped-def]
         negative = x < 0
         e = exp(x if negative else -x)
-        denominator = one + e
-        return e / denominator if negative else one / denominator
+        return (e if negative else one) / (one + e)
 
     def tanh(x):  # type: ignore[no-untyped-def]
         negative = x < 0
         a = -x if negative else x
-        square = a * a
-        q = tanh_top
-        for coefficient in tanh_rest:
-            q = coefficient + square * q
-        near_zero = a + a * (square * q)
-        e = exp(a * minus_two)
-        away = (one - e) / (one + e)
-        t = near_zero if a < tanh_small else away
-        return -t if negative else t
+        y = a * minus_two
+        if y < tanh_lo:  # noqa: PLR1730
+            y = tanh_lo
+        k, r, q = reduce(y)
+        s = power_of_two(k)
+        m = (s - one) + s * (r * q)
+        t = -m / (two + m)
+        return (-t if negative else t) + zero
 
-    return {"exp": exp, "sigmoid": sigmoid, "tanh": tanh}
+    def exp_of(x):  # type: ignore[no-untyped-def]  # overload wants a Python function
+        return exp(x)
+
+    return {"exp": exp_of, "sigmoid": sigmoid, "tanh": tanh}
 
 
 _SCALAR = {numba.from_dtype(dtype): _scalar_functions(c) for dtype, c in CONSTANTS.items()}
