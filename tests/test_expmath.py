@@ -21,7 +21,7 @@ from grokprop.specs import Activation, TrainSpec
 
 DTYPES = ["float64", "float32"]
 # The max ULP errors measured by scripts/exp_accuracy.py (README.md), rounded up.
-ULP_BOUNDS = {"exp": 1.2, "sigmoid": 2.5, "tanh": 2.5}
+ULP_BOUNDS = {"exp": 1.2, "sigmoid": 2.5, "tanh": 3.0}
 
 
 @pytest.fixture(autouse=True)
