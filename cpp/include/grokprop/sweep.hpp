@@ -16,7 +16,8 @@
 //   +0). So a value here can differ from the reference's only in the sign of a zero, and
 //   that never propagates: +, -, * and / m of operands that are equal up to the sign of
 //   zeros give results equal up to the sign of zeros, the activations treat -0 and +0 alike
-//   (relu and relu' compare with 0), and an error is a sum of squares (never -0). What is
+//   (relu and relu' compare with 0; sigmoid(±0) = 0.5 and tanh(±0) = +0, expmath.hpp; their
+//   derivatives are polynomials of the output), and an error is a sum of squares (never -0). What is
 //   left are the weights: W - q with q = -0 or +0 gives W back unless W is -0 itself, and a
 //   weight is never -0 -- the book initialisation 2u - 1 (u in [0, 1)) is never -0, and
 //   W - q is -0 only if W is -0 (in round-to-nearest an exact cancellation gives +0). This
