@@ -125,7 +125,7 @@ def problems(
     return Problem(
         sizes=sizes,
         dtype=dtype,
-        activation=draw(st.sampled_from(["relu", "linear"])),
+        activation=draw(st.sampled_from(gp.Activation.labels())),
         seed=seeds[0],
         weights=weights,
         X=X,

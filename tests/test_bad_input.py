@@ -450,7 +450,7 @@ CLI: dict[str, tuple[list[str], int, str]] = {
     "batch-size word": (["verify", "--batch-size", "half"], 2, "--batch-size"),
     "rows 0": (["verify", "--data", "random", "--rows", "0"], 2, "--rows"),
     "dtype float16": (["verify", "--dtype", "float16"], 2, "--dtype"),
-    "activation tanh": (["verify", "--activation", "tanh"], 2, "--activation"),
+    "activation softmax": (["verify", "--activation", "softmax"], 2, "--activation"),
     "backend gpu": (["verify", "--backend", "gpu"], 2, "--backend"),
     "seed negative": (["verify", "--seed", "-1"], 1, "seed must be an integer >= 0"),
     "chapter6 backend gpu": (["chapter6", "--backend", "gpu"], 2, "--backend"),

@@ -67,6 +67,8 @@ def test_chapter6_prints_the_book_and_the_verification(
             "10",
         ],
         ["--sizes", "3,8,8,1", "--batch-size", "full", "--activation", "linear", "--alpha", "0.05"],
+        ["--activation", "sigmoid", "--epochs", "20", "--dtype", "float32"],
+        ["--activation", "tanh", "--epochs", "20", "--batch-size", "2"],
     ],
 )
 def test_verify_command_passes(args: list[str]) -> None:
@@ -147,7 +149,7 @@ OUT_OF_RANGE = {
         ["--epochs", str(10**23)],
         ["--sizes", "3,99999999999,1"],
         ["--dtype", "float16"],
-        ["--activation", "tanh"],
+        ["--activation", "softmax"],
     ],
     "pressure": [
         ["--epochs", "-1"],
@@ -169,6 +171,9 @@ OUT_OF_RANGE = {
         ["--first-seed", "-1"],
         ["--first-seed", str(2**32 - 1)],
         ["--backend", "nope"],
+        ["--activations", "relu,linear"],
+        ["--activations", "relu,relu"],
+        ["--activations", "softmax"],
     ],
     "overfit": [
         ["--train-rows", "6"],

@@ -164,6 +164,33 @@ def test_linear_vs_nonlinear_table(lvn: experiments.LinearVsNonlinearResult) -> 
     assert "900 networks trained in" in lines[-1]
 
 
+def test_linear_vs_nonlinear_with_sigmoid_and_tanh_rows() -> None:
+    result = experiments.linear_vs_nonlinear(20, activations=("tanh", gp.Activation.SIGMOID))
+    assert [row.label for row in result.rows] == [
+        "[3, 4, 1] tanh",
+        "[3, 4, 1] sigmoid",
+        "[3, 4, 1] linear",
+        "[3, 1] no hidden layer",
+    ]
+    for label, activation in (("[3, 4, 1] tanh", "tanh"), ("[3, 4, 1] sigmoid", "sigmoid")):
+        for seed in (0, 19):
+            history = gp.Network([3, 4, 1], seed=seed, activation=activation).fit(
+                X4, Y4, alpha=0.2, epochs=60, backend="numpy"
+            )
+            assert result[label].result.final_errors[seed] == history.final_error
+    for bad in ((), ("relu", "linear"), ("tanh", "tanh")):
+        with pytest.raises(ValueError, match="activations must be distinct names"):
+            experiments.linear_vs_nonlinear(3, activations=bad)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        experiments.linear_vs_nonlinear(3, activations=("softmax",))
+
+
+def test_cli_linear_vs_nonlinear_activations() -> None:
+    out = run_cli("linear-vs-nonlinear", "--seeds", "10", "--activations", "relu, sigmoid,tanh")
+    expected = experiments.linear_vs_nonlinear(10, activations=("relu", "sigmoid", "tanh"))
+    assert out.splitlines()[:-1] == expected.table().splitlines()[:-1]
+
+
 def test_linear_vs_nonlinear_counts_diverged_networks() -> None:
     result = experiments.linear_vs_nonlinear(20, alpha=0.7)  # too large for the linear nets
     linear = result["[3, 4, 1] linear"]

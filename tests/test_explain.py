@@ -197,3 +197,15 @@ def test_the_command_prints_program_4() -> None:
     assert bad.exit_code == 1 and "selects no row" in bad.output
     bad = runner.invoke(explain_command, ["--sizes", "3"])
     assert bad.exit_code == 2 and "at least two positive sizes" in bad.output
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_sigmoid_and_tanh_networks_are_refused_not_explained_as_linear(activation: str) -> None:
+    net = gp.Network([3, 4, 1], seed=1, activation=activation)
+    X, y = gp.datasets.streetlights("nonlinear")
+    with pytest.raises(
+        ValueError, match=f"relu and linear networks, got activation '{activation}'"
+    ):
+        explanation(net, X[:1], y[:1], alpha=0.2)
+    with pytest.raises(ValueError, match="relu and linear networks"):
+        gp.check_step(net, X[:1], y[:1], 0.2, new_weights=[w.copy() for w in net.weights])

@@ -92,7 +92,7 @@ def rewrite(path: Path, **changes: object) -> None:
         ({"format": np.array("something.else")}, "format marker"),
         ({"format_version": np.array(99)}, "format version 99"),
         ({"activation": None}, "lacks the entries ['activation']"),
-        ({"activation": np.array("tanh")}, "activation is 'tanh'"),
+        ({"activation": np.array("softmax")}, "activation is 'softmax'"),
         ({"dtype": np.array("float16")}, "dtype is 'float16'"),
         ({"sizes": np.array([3, 4, 2])}, "weights_1 has shape (4, 1)"),
         ({"sizes": np.array([3, 4, 1, 1])}, "lacks weights_2"),
@@ -287,3 +287,13 @@ def test_save_of_a_weight_reshaped_in_place_is_refused(tmp_path: Path) -> None:
         net.save(path)
     assert str(path) in str(info.value)
     assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_sigmoid_and_tanh_networks_round_trip(tmp_path: Path, activation: str) -> None:
+    net = gp.Network([3, 4, 1], seed=2, activation=activation, dtype="float32")
+    net.save(tmp_path / "net.npz")
+    loaded = gp.Network.load(tmp_path / "net.npz")
+    assert loaded.activation == net.activation
+    X, _ = gp.datasets.streetlights("nonlinear")
+    assert np.array_equal(loaded.predict(X), net.predict(X))

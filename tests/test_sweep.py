@@ -238,7 +238,7 @@ def test_result_helpers() -> None:
         ({"threads": 1.0}, TypeError, "threads must be an integer"),
         ({"curves": "yes"}, TypeError, "curves must be True or False"),
         ({"weights": 1}, TypeError, "weights must be True or False"),
-        ({"activation": "tanh"}, ValueError, "activation must be one of"),
+        ({"activation": "softmax"}, ValueError, "activation must be one of"),
         ({"dtype": "float16"}, ValueError, "dtype must be 'float64' or 'float32'"),
         ({"sizes": [3, 0, 1]}, ValueError, r"sizes\[1\] must be an integer >= 1"),
         ({"sizes": [2, 4, 1]}, ValueError, "X must have 2 columns"),

@@ -57,7 +57,7 @@ def test_fit_rejects_bad_input_and_keeps_weights(kwargs: dict, error: type, matc
         ({"sizes": [3, 0, 1]}, ValueError, r"sizes\[1\] must be an integer >= 1"),
         ({"sizes": [3, 2.5, 1]}, TypeError, r"sizes\[1\] must be an integer"),
         ({"sizes": "341"}, TypeError, "sizes must be a sequence"),
-        ({"sizes": [3, 1], "activation": "tanh"}, ValueError, "activation must be one of"),
+        ({"sizes": [3, 1], "activation": "softmax"}, ValueError, "activation must be one of"),
         ({"sizes": [3, 1], "dtype": "float16"}, ValueError, "dtype must be 'float64' or"),
         ({"sizes": [3, 1], "dtype": "banana"}, TypeError, "dtype must be 'float64' or"),
         ({"weights": [[[1.0, 2.0]], [[1.0], [2.0], [3.0]]]}, ValueError, r"weights\[1\] has shape"),

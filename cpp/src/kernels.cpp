@@ -227,10 +227,11 @@ void register_kernels(py::module_& m) {
     m.def("layer_forward", &layer_forward, py::arg("A").noconvert(), py::arg("W").noconvert(),
           py::arg("activation"), "Z = activate(A @ W, activation) for the rows of A.");
     m.def("activate", &activate, py::arg("z").noconvert(), py::arg("activation"),
-          "The activation elementwise (relu: z if z > 0 else 0), as a new array.");
+          "The activation elementwise (relu: z if z > 0 else 0; sigmoid and tanh from\n"
+          "grokprop's own exp), as a new array.");
     m.def("activate_deriv", &activate_deriv, py::arg("out").noconvert(), py::arg("activation"),
           "The activation's derivative from its output, elementwise (relu: 1 if out > 0 else\n"
-          "0), as a new array.");
+          "0; sigmoid: out * (1 - out); tanh: 1 - out * out), as a new array.");
     m.def("example_errors", &example_errors, py::arg("output").noconvert(),
           py::arg("Y").noconvert(), "Per-row error sum_j (output[j] - Y[j])**2, shape (m,).");
     m.def("output_delta", &output_delta, py::arg("output").noconvert(), py::arg("Y").noconvert(),

@@ -29,6 +29,8 @@ class Activation(enum.IntEnum):
 
     LINEAR = 0
     RELU = 1
+    SIGMOID = 2
+    TANH = 3
 
 def layer_forward(
     A: _FloatArray, W: _FloatArray, activation: grokprop.specs.Activation | int
@@ -36,10 +38,12 @@ def layer_forward(
     """``activate(A @ W, activation)`` for the rows of ``A``."""
 
 def activate(z: _FloatArray, activation: grokprop.specs.Activation | int) -> _FloatArray:
-    """The activation elementwise (relu: ``z if z > 0 else 0``), as a new array."""
+    """The activation elementwise (relu: ``z if z > 0 else 0``; sigmoid and tanh from
+    grokprop's own exp), as a new array."""
 
 def activate_deriv(out: _FloatArray, activation: grokprop.specs.Activation | int) -> _FloatArray:
-    """The derivative from the activation's output (relu: ``1 if out > 0 else 0``)."""
+    """The derivative from the activation's output (relu: ``1 if out > 0 else 0``; sigmoid:
+    ``out * (1 - out)``; tanh: ``1 - out * out``)."""
 
 def example_errors(output: _FloatArray, Y: _FloatArray) -> _FloatArray:
     """Per-row error ``sum_j (output[j] - Y[j])**2``; shape ``(m,)``."""

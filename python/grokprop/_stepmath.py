@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -118,3 +119,14 @@ def errors(prediction: Array, y: Array) -> Array:
     for j in range(prediction.shape[1]):
         total += diff[:, j] * diff[:, j]
     return total
+
+
+def is_relu(activation: Any, what: str) -> bool:
+    """Whether ``activation`` (an Activation or its name) is relu; linear gives False. The
+    explanations spell out the chapter's relu2deriv, so sigmoid and tanh are refused."""
+    label = str(getattr(activation, "label", activation))
+    if label not in ("relu", "linear"):
+        raise ValueError(
+            f"{what} explains the chapter's relu and linear networks, got activation {label!r}"
+        )
+    return label == "relu"

@@ -338,7 +338,7 @@ def check_step(
     model = net.copy()  # the step runs on a copy: net keeps its weights
     before = [np.array(w) for w in model.weights]
     trace = model.step(X, y, alpha=alpha, backend=backend)
-    relu = str(getattr(net.activation, "label", net.activation)) == "relu"
+    relu = _stepmath.is_relu(net.activation, "check_step")
     rows = np.asarray(trace.layers[0])
     goal = np.asarray(y, dtype=rows.dtype).reshape(np.asarray(trace.layers[-1]).shape)
     L = len(before)

@@ -387,6 +387,12 @@ def pressure(
 @click.option("--alpha", default=_LVN.alpha, show_default=True, help="Learning rate.")
 @click.option("--epochs", default=_LVN.epochs, show_default=True, help="Epochs per network.")
 @click.option("--hidden", default=_LVN.hidden, show_default=True, help="Hidden layer size.")
+@click.option(
+    "--activations",
+    default=",".join(a.label for a in _LVN.activations),
+    show_default=True,
+    help="The nonlinear rows, comma-separated, e.g. relu,sigmoid,tanh.",
+)
 @threshold_option
 @backend_option
 @plot_option
@@ -397,6 +403,7 @@ def linear_vs_nonlinear(
     alpha: float,
     epochs: int,
     hidden: int,
+    activations: str,
     threshold: float,
     backend: str | None,
     plot_path: str | None,
@@ -408,6 +415,7 @@ def linear_vs_nonlinear(
         alpha=alpha,
         epochs=epochs,
         hidden=hidden,
+        activations=[part.strip() for part in activations.split(",")],
         threshold=threshold,
         backend=backend,
     )

@@ -103,7 +103,7 @@ def _relu_of(trace: Any, relu: bool | None) -> bool:
         return bool(relu)
     activation = getattr(trace, "activation", None)
     if activation is not None:
-        return str(getattr(activation, "label", activation)) == "relu"
+        return _stepmath.is_relu(activation, "explain_trace")
     hidden = list(zip(trace.layers[1:-1], trace.deltas[:-1]))
     return bool(hidden) and all(
         not np.any(np.asarray(a) < 0) and np.all(np.asarray(d)[np.asarray(a) == 0] == 0)
@@ -337,6 +337,7 @@ def explanation(
     backend: str | None = None,
 ) -> str:
     """The text :func:`explain_step` prints."""
+    _stepmath.is_relu(net.activation, "explain_step")
     model = net.copy()  # the step runs on a copy: net keeps its weights
     before = [w.copy() for w in model.weights]
     trace = model.step(X, y, alpha=alpha, backend=backend)

@@ -38,10 +38,12 @@ class Activation(enum.IntEnum):
 
     LINEAR = 0
     RELU = 1
+    SIGMOID = 2  # 1 / (1 + exp(-x)), derivative s * (1 - s) from the output s
+    TANH = 3  # derivative 1 - t * t from the output t (docs/design.md, "exp, sigmoid, tanh")
 
     @property
     def label(self) -> str:
-        """The name users write: ``"relu"``, ``"linear"``."""
+        """The name users write: ``"relu"``, ``"linear"``, ``"sigmoid"``, ``"tanh"``."""
         return self.name.lower()
 
     @classmethod

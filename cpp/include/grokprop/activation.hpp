@@ -20,15 +20,17 @@
 
 #include <cstddef>
 
+#include "grokprop/expmath.hpp"
 #include "grokprop/simd.hpp"
 
 namespace grokprop {
 
 /// The activation of the hidden layers (the output layer is always linear).
-enum class Activation : int { linear = 0, relu = 1 };
+enum class Activation : int { linear = 0, relu = 1, sigmoid = 2, tanh = 3 };
 
 /// Every activation, in the order of their values (activations[v] has value v).
-inline constexpr Activation activations[] = {Activation::linear, Activation::relu};
+inline constexpr Activation activations[] = {Activation::linear, Activation::relu,
+                                             Activation::sigmoid, Activation::tanh};
 inline constexpr int activation_count = static_cast<int>(sizeof(activations) / sizeof(Activation));
 
 /// True if `value` is the value of an Activation.
@@ -88,6 +90,40 @@ struct ActivationOps<Activation::relu> {
     }
 };
 
+/// sigmoid from grokprop's own exp (expmath.hpp: the same bits as the reference and numba).
+template <>
+struct ActivationOps<Activation::sigmoid> {
+    static constexpr const char* name = "SIGMOID";
+    static constexpr bool identity = false;
+
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> apply(simd::Vec<T, N> x) noexcept {
+        return expmath::sigmoid<T, N>(x);
+    }
+    /// sigmoid'(out) = out * (1 - out).
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> factor(simd::Vec<T, N> out) noexcept {
+        return out * (T(1) - out);
+    }
+};
+
+/// tanh from grokprop's own exp (expmath.hpp).
+template <>
+struct ActivationOps<Activation::tanh> {
+    static constexpr const char* name = "TANH";
+    static constexpr bool identity = false;
+
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> apply(simd::Vec<T, N> x) noexcept {
+        return expmath::tanh<T, N>(x);
+    }
+    /// tanh'(out) = 1 - out * out.
+    template <class T, std::size_t N>
+    static GROKPROP_INLINE simd::Vec<T, N> factor(simd::Vec<T, N> out) noexcept {
+        return T(1) - out * out;
+    }
+};
+
 /// An activation as a type: what the kernels are templated on.
 template <Activation A>
 struct ActivationTag {
@@ -125,13 +161,17 @@ GROKPROP_INLINE decltype(auto) with_activation(Activation activation, F&& f) {
     switch (activation) {
         case Activation::relu:
             return f(ActivationTag<Activation::relu>{});
+        case Activation::sigmoid:
+            return f(ActivationTag<Activation::sigmoid>{});
+        case Activation::tanh:
+            return f(ActivationTag<Activation::tanh>{});
         case Activation::linear:
             break;
     }
     return f(ActivationTag<Activation::linear>{});
 }
 
-/// The Python name of `activation` ("LINEAR", "RELU").
+/// The Python name of `activation` ("LINEAR", "RELU", "SIGMOID", "TANH").
 inline const char* activation_name(Activation activation) noexcept {
     return with_activation(activation, [](auto tag) { return decltype(tag)::Ops::name; });
 }

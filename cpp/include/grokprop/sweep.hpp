@@ -16,7 +16,8 @@
 //   +0). So a value here can differ from the reference's only in the sign of a zero, and
 //   that never propagates: +, -, * and / m of operands that are equal up to the sign of
 //   zeros give results equal up to the sign of zeros, the activations treat -0 and +0 alike
-//   (relu and relu' compare with 0), and an error is a sum of squares (never -0). What is
+//   (relu and relu' compare with 0; sigmoid(±0) = 0.5 and tanh(±0) = +0, expmath.hpp; their
+//   derivatives are polynomials of the output), and an error is a sum of squares (never -0). What is
 //   left are the weights: W - q with q = -0 or +0 gives W back unless W is -0 itself, and a
 //   weight is never -0 -- the book initialisation 2u - 1 (u in [0, 1)) is never -0, and
 //   W - q is -0 only if W is -0 (in round-to-nearest an exact cancellation gives +0). This
@@ -480,9 +481,19 @@ private:
     template <class Act>
     static GROKPROP_INLINE void store_activated(const T* GROKPROP_RESTRICT sum,
                                                 T* GROKPROP_RESTRICT z_j) noexcept {
-        GROKPROP_LANES
-        for (std::size_t lane = 0; lane < L; ++lane) {
-            z_j[lane] = Act::apply(sum[lane]);
+        constexpr std::size_t V = simd::max_lanes<T>;
+        if constexpr (!Act::identity && V > 1 && L % V == 0) {
+            // explicit vectors: GCC does not vectorise the scalar exp of sigmoid and tanh
+            // (expmath.hpp) in a lane loop; lane for lane the same operations, so the same bits
+            for (std::size_t lane = 0; lane < L; lane += V) {
+                simd::store<T, V>(z_j + lane,
+                                  Act::template apply_lanes<T, V>(simd::load<T, V>(sum + lane)));
+            }
+        } else {
+            GROKPROP_LANES
+            for (std::size_t lane = 0; lane < L; ++lane) {
+                z_j[lane] = Act::apply(sum[lane]);
+            }
         }
     }
 

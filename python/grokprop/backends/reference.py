@@ -14,6 +14,7 @@ import numpy as np
 
 from .._typing import FloatArray
 from ..specs import Activation
+from . import _expmath
 from ._protocol import Backend
 
 __all__ = ["BookBackend", "ReferenceBackend"]
@@ -64,12 +65,24 @@ class ReferenceBackend(Backend):
             with _quiet():
                 out: FloatArray = np.where(z > 0, z, z - z)
             return out
+        if activation is Activation.SIGMOID:
+            return _expmath.sigmoid(z)  # grokprop's own exp: the same bits on every backend
+        if activation is Activation.TANH:
+            return _expmath.tanh(z)
         copied: FloatArray = z.copy()
         return copied
 
     def activate_deriv(self, out: FloatArray, activation: Activation) -> FloatArray:
-        if activation is Activation.RELU:
-            return (out > 0).astype(out.dtype)
+        one = out.dtype.type(1)
+        with _quiet():
+            if activation is Activation.RELU:
+                return (out > 0).astype(out.dtype)
+            if activation is Activation.SIGMOID:
+                sigmoid_deriv: FloatArray = out * (one - out)
+                return sigmoid_deriv
+            if activation is Activation.TANH:
+                tanh_deriv: FloatArray = one - out * out
+                return tanh_deriv
         return np.ones_like(out)
 
     def layer_forward(self, A: FloatArray, W: FloatArray, activation: Activation) -> FloatArray:

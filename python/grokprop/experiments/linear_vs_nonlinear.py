@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,6 +48,7 @@ class LinearVsNonlinearDefaults:
     alpha: float = 0.2
     epochs: int = 60
     hidden: int = 4
+    activations: tuple[Activation, ...] = (Activation.RELU,)
 
 
 DEFAULTS = LinearVsNonlinearDefaults()
@@ -141,11 +144,16 @@ def linear_vs_nonlinear(
     alpha: float = DEFAULTS.alpha,
     epochs: int = DEFAULTS.epochs,
     hidden: int = DEFAULTS.hidden,
+    activations: Sequence[Any] = DEFAULTS.activations,
     threshold: float = CONVERGED,
     backend: str | None = None,
     progress: bool | None = None,
 ) -> LinearVsNonlinearResult:
     """Train ``[3, hidden, 1]`` with relu, the same network linear, and ``[3, 1]``.
+
+    ``activations``: the nonlinear rows, one ``[3, hidden, 1]`` row per activation (names or
+    :class:`~grokprop.Activation`), in the order given, e.g. ``("relu", "sigmoid", "tanh")``;
+    the linear rows always follow.
 
     Every kind of network is trained from the book initialisation of each seed in
     ``first_seed .. first_seed + n_seeds - 1`` on the nonlinear streetlights with the
@@ -160,8 +168,9 @@ def linear_vs_nonlinear(
     epochs = check.check_int(epochs, "epochs", minimum=0)
     hidden = check.check_int(hidden, "hidden", minimum=1)
     threshold = check_threshold(threshold)
+    nonlinear = _nonlinear_activations(activations)
     networks = [
-        ((3, hidden, 1), Activation.RELU),
+        *(((3, hidden, 1), activation) for activation in nonlinear),
         ((3, hidden, 1), Activation.LINEAR),
         ((3, 1), Activation.LINEAR),
     ]
@@ -186,3 +195,17 @@ def linear_vs_nonlinear(
     ]
     seconds = time.perf_counter() - start
     return LinearVsNonlinearResult(rows, seeds, alpha, epochs, threshold, seconds)
+
+
+def _nonlinear_activations(activations: Sequence[Any]) -> tuple[Activation, ...]:
+    """The activations of the nonlinear rows: at least one, none twice, not linear."""
+    if isinstance(activations, (str, Activation)):
+        activations = [activations]
+    parsed = tuple(Activation.parse(activation) for activation in activations)
+    if not parsed or Activation.LINEAR in parsed or len(set(parsed)) < len(parsed):
+        choices = [label for label in Activation.labels() if label != "linear"]
+        raise ValueError(
+            f"activations must be distinct names among {choices} (the linear rows are always "
+            f"there), got {[str(a) for a in activations]}"
+        )
+    return parsed
