@@ -78,7 +78,7 @@ def test_a_minimal_document_takes_the_defaults() -> None:
         ({"epochs": -3}, ValueError, "setup.epochs"),
         ({"seed": 2**32}, ValueError, "setup.seed"),
         ({"seed": None}, TypeError, "setup.seed"),
-        ({"activation": "tanh"}, ValueError, "setup.activation"),
+        ({"activation": "softmax"}, ValueError, "setup.activation"),
         ({"batch_size": 5}, ValueError, "setup.batch_size"),  # 4 rows
         ({"batch_size": 0}, ValueError, "setup.batch_size"),
         ({"data": "mnist"}, ValueError, "setup.data"),
