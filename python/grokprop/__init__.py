@@ -19,8 +19,8 @@ from .backends import (
 from .check import check_step
 from .errors import BackendUnavailableError, DivergenceError
 from .explain import explain_step
-from .grid import Grid, GridRun, read_grid, sweep_grid
 from .explorer import explore  # the widgets load when an explorer is made
+from .grid import Grid, GridRun, read_grid, sweep_grid
 from .network import History, Network, StepTrace
 from .setups import Setup
 from .specs import Activation, SweepSpec, TrainSpec

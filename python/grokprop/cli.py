@@ -627,6 +627,8 @@ def boolean_functions(
             out=out,
         )
     _show(result, plot_path)
+
+
 # -- grokprop explore (issue 13): the explorer as a local web page ---------------------------
 def _register_explore() -> None:
     from .explorer._serve import explore_command
