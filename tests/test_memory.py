@@ -31,7 +31,10 @@ def _peak_bytes(backend: str, epochs: int, batch_size: int) -> int:
 
 @pytest.mark.parametrize("batch_size", [1, 20])
 def test_peak_memory_does_not_grow_with_epochs(backend: str, batch_size: int) -> None:
-    one = _peak_bytes(backend, 1, batch_size)
-    many = _peak_bytes(backend, 6, batch_size)
+    # tracemalloc counts every thread's allocations, and earlier tests may leave idle ones
+    # (tqdm's monitor, Dask's offload thread) that wake now and then: the least of three
+    # measurements is the fit's own peak
+    one = min(_peak_bytes(backend, 1, batch_size) for _ in range(3))
+    many = min(_peak_bytes(backend, 6, batch_size) for _ in range(3))
     # the errors array grows by 5 float64 values; allow allocator rounding on top
     assert many - one <= 5 * 8 + 64, (one, many)
