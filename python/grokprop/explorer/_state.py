@@ -105,13 +105,19 @@ class ExplorerState:
             before = [w.copy() for w in self.net.weights]
             X, y = self.X[rows], self.y[rows]
             trace = self.net.step(X, y, alpha=self.setup.alpha, backend=self.backend)
-            text = trace_explanation(
-                trace,
-                weights=before,
-                alpha=self.setup.alpha,
-                goal=y,
-                relu=self.net.activation == "relu",
-            )
+            activation = str(getattr(self.net.activation, "label", self.net.activation))
+            if activation in ("relu", "linear"):
+                text = trace_explanation(
+                    trace,
+                    weights=before,
+                    alpha=self.setup.alpha,
+                    goal=y,
+                    relu=activation == "relu",
+                )
+            else:
+                # explain.py spells out relu2deriv only: never explain a sigmoid/tanh step
+                # as if it were linear (wrong numbers); say so instead.
+                text = f"No step explanation for {activation} networks yet (relu, linear only)."
             self.last_step = LastStep(trace, before, rows, text)
             self.steps += 1
             self.next_batch = (self.next_batch + 1) % len(self.batches)
