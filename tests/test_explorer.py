@@ -196,6 +196,21 @@ def test_truth_table_hidden_size_and_activation_controls() -> None:
     assert np.array_equal(explorer.state.y, gp.datasets.truth_table(6, 2)[1])
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_a_sigmoid_or_tanh_step_shows_network_steps_numbers_unexplained(activation: str) -> None:
+    explorer = Explorer()
+    explorer.activation.value = activation
+    explorer.step_button.click()
+    X, y = program5_data()
+    net = gp.Network([3, 4, 1], activation=activation, seed=1)
+    trace = net.step(X[:1], y[:1], alpha=0.2)
+    assert shown(explorer.status.value, "gp-step-error") == repr(trace.error)
+    assert_shows_weights(explorer, net)
+    # explain() knows relu and linear only: not a linear explanation, a plain note
+    assert explorer.state.last_step is not None
+    assert explorer.state.last_step.explanation.startswith(f"No step explanation for {activation}")
+
+
 def test_a_typed_table_and_hidden_zero_is_the_two_layer_network() -> None:
     explorer = Explorer()
     explorer.data.value = "table"

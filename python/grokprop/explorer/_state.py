@@ -105,7 +105,7 @@ class ExplorerState:
             before = [w.copy() for w in self.net.weights]
             X, y = self.X[rows], self.y[rows]
             trace = self.net.step(X, y, alpha=self.setup.alpha, backend=self.backend)
-            activation = str(getattr(self.net.activation, "label", self.net.activation))
+            activation = self.net.activation
             if activation in ("relu", "linear"):
                 text = trace_explanation(
                     trace,
@@ -115,8 +115,8 @@ class ExplorerState:
                     relu=activation == "relu",
                 )
             else:
-                # explain.py spells out relu2deriv only: never explain a sigmoid/tanh step
-                # as if it were linear (wrong numbers); say so instead.
+                # grokprop.explain spells out relu2deriv only: a sigmoid or tanh step is
+                # never explained as if it were linear (wrong numbers), it says so instead
                 text = f"No step explanation for {activation} networks yet (relu, linear only)."
             self.last_step = LastStep(trace, before, rows, text)
             self.steps += 1
