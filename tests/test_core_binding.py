@@ -985,3 +985,21 @@ def test_core_sweep_caps_threads() -> None:
     one = _core.sweep(SWEEP_X, SWEEP_Y, seeds, alphas, spec, 1)
     many = _core.sweep(SWEEP_X, SWEEP_Y, seeds, alphas, spec, 10**6)
     assert np.array_equal(one[0], many[0]) and np.array_equal(one[2], many[2])
+
+
+def test_core_sweep_and_stop_flag_take_unpickled_arrays() -> None:
+    """An array that comes out of a pickle (a process pool's or Dask's result or task) has a
+    dtype equal to NumPy's own but another object: the core compares dtypes, not objects."""
+    import pickle
+
+    seeds, alphas = np.arange(3, dtype=np.uint32), np.full(3, 0.1)
+    stop = np.zeros(1, np.uint8)
+    copies = pickle.loads(pickle.dumps((seeds, alphas, stop), protocol=5))
+    assert all(c.dtype is not a.dtype for c, a in zip(copies, (seeds, alphas, stop)))
+    spec = SweepSpec((3, 4, 1), 2, 1, curves=True, weights=True)
+    expected = _core.sweep(SWEEP_X, SWEEP_Y, seeds, alphas, spec, 1)
+    got = _core.sweep(SWEEP_X, SWEEP_Y, *copies[:2], spec, 1, copies[2])
+    *arrays, weights = expected
+    *got_arrays, got_weights = got
+    assert all(np.array_equal(a, b) for a, b in zip(arrays, got_arrays))
+    assert all(np.array_equal(a, b) for a, b in zip(weights, got_weights))

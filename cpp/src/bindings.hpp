@@ -33,7 +33,7 @@ inline const volatile std::uint8_t* stop_flag(const std::optional<py::array>& st
         return nullptr;
     }
     const py::array& flag = *stop;
-    if (!flag.dtype().is(py::dtype::of<std::uint8_t>()) || flag.ndim() != 1 ||
+    if (!flag.dtype().equal(py::dtype::of<std::uint8_t>()) || flag.ndim() != 1 ||
         flag.shape(0) < 1) {
         throw py::type_error("stop must be None or a uint8 array of one element");
     }

@@ -82,7 +82,8 @@ void run_sweep(const SweepTask<T>& task, std::size_t threads) {
 /// A 1-D, non-empty, C-contiguous array of element type E (no conversion).
 template <class E>
 std::size_t require_vector(const py::array& array, const char* name, const char* dtype_name) {
-    if (!array.dtype().is(py::dtype::of<E>())) {
+    // equal, not the same object: an unpickled array's dtype is a copy of NumPy's own
+    if (!array.dtype().equal(py::dtype::of<E>())) {
         throw py::type_error(std::string(name) + " must be a " + dtype_name +
                              " array, got dtype " + std::string(py::str(array.dtype())));
     }

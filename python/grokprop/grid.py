@@ -382,9 +382,10 @@ def _canonical(
 ) -> Part:
     """A piece as it arrived from a pickle, with the dtypes the backends expect.
 
-    An unpickled dtype equals ``np.dtype("float64")`` but is another object, which the C++
-    core (it compares dtypes by identity) refuses; and a transport may hand out unaligned
-    or read-only buffers. The values are unchanged.
+    An unpickled dtype equals ``np.dtype("float64")`` but is another object: the pieces get
+    NumPy's own dtype objects (views), so that no backend's fast path depends on how a
+    transport rebuilt them; and a transport may hand out unaligned or read-only buffers,
+    which are copied. The values are unchanged.
     """
     dtype = FLOAT_DTYPES[spec.dtype.name]
 
