@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import signal
 from collections.abc import Callable
 from fractions import Fraction
 from types import SimpleNamespace
@@ -21,6 +22,8 @@ import numpy as np
 import pytest
 
 from grokprop import _core
+from grokprop._weights import WeightBuffer
+from grokprop.backends._protocol import Outcome
 from grokprop.backends.cpp import CppBackend
 from grokprop.backends.reference import ReferenceBackend
 from grokprop.specs import Activation, SweepSpec, TrainSpec
@@ -914,6 +917,102 @@ def test_train_stops_after_the_first_non_finite_epoch_like_the_reference(batch_s
     with np.errstate(all="ignore"):
         reference = ReferenceBackend().train(expected, X, Y, spec)
     assert np.array_equal(reference, errors, equal_nan=True)
+
+
+# --------------------------------------------------------------------- transactions
+
+
+def _buffered(dtype: str, poison: bool = False) -> tuple[WeightBuffer, Arrays]:
+    weights, X, Y = book_network(dtype)
+    if poison:
+        weights[1][2, 0] = np.nan
+    return WeightBuffer(weights, np.dtype(dtype)), (weights, X, Y)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    ("alpha", "activation", "poison", "outcome"),
+    [
+        (0.2, Activation.RELU, False, Outcome.COMMITTED),
+        (10.0, Activation.LINEAR, False, Outcome.DIVERGED),
+        (0.2, Activation.RELU, True, Outcome.NOT_FINITE_BEFORE),
+    ],
+)
+def test_compiled_transactions_equal_the_protocols_written_once(
+    dtype: str, alpha: float, activation: Activation, poison: bool, outcome: Outcome
+) -> None:
+    """_core's train_transaction / step_transaction end as Backend's Python ones do: the
+    same outcome, errors and traces, and the weights kept or restored alike."""
+    spec = TrainSpec(alpha, 200, 1, activation, np.dtype(dtype))
+    results = {}
+    for engine in (CppBackend(), ReferenceBackend()):
+        buffer, (before, X, Y) = _buffered(dtype, poison)
+        with np.errstate(all="ignore"):
+            errors, got = engine.train_transaction(buffer.buffer, buffer.views, X, Y, spec)
+        assert got is outcome, engine.name
+        step_buffer, _ = _buffered(dtype, poison)
+        huge = (X * (np.sqrt(np.finfo(dtype).max) * 10)).astype(dtype)  # its error overflows
+        with np.errstate(all="ignore"):
+            trace, step_outcome = engine.step_transaction(
+                step_buffer.buffer, step_buffer.views, huge, Y, alpha, activation
+            )
+        results[engine.name] = (errors, buffer.copies(), trace, step_outcome, step_buffer)
+        if outcome is not Outcome.COMMITTED:  # restored: bit for bit what came in
+            assert all(np.array_equal(w, b, equal_nan=True) for w, b in zip(buffer.views, before))
+    cpp, ref = results["cpp"], results["numpy"]
+    assert np.array_equal(cpp[0], ref[0], equal_nan=True)
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(cpp[1], ref[1]))
+    assert cpp[3] is ref[3]
+    assert cpp[3] is not Outcome.COMMITTED
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(cpp[4].views, ref[4].views))
+    for got_arrays, want_arrays in zip(cpp[2], ref[2]):
+        arrays = [got_arrays] if isinstance(got_arrays, np.ndarray) else got_arrays
+        wanted = [want_arrays] if isinstance(want_arrays, np.ndarray) else want_arrays
+        assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(arrays, wanted))
+
+
+def test_compiled_transaction_checks_the_buffer_covers_the_weights() -> None:
+    buffer, (weights, X, Y) = _buffered("float64")
+    spec = TrainSpec(0.2, 3, 1, Activation.RELU)
+    with pytest.raises(ValueError, match=r"weights\[0\] must lie inside buffer"):
+        _core.train_transaction(buffer.buffer, weights, X, Y, spec)
+    with pytest.raises(ValueError, match="buffer must be a 1-D array"):
+        _core.train_transaction(buffer.buffer.reshape(1, -1), buffer.views, X, Y, spec)
+    with pytest.raises(TypeError, match="buffer"):
+        _core.step_transaction(
+            buffer.buffer.astype(np.float32), buffer.views, X, Y, 0.2, Activation.RELU
+        )
+    read_only = buffer.buffer.view()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="buffer must be writeable"):
+        _core.step_transaction(read_only, buffer.views, X, Y, 0.2, Activation.RELU)
+    assert all(np.array_equal(w, b) for w, b in zip(buffer.views, weights))
+
+
+def test_compiled_transaction_restores_the_weights_when_a_signal_handler_raises() -> None:
+    """A signal that arrives during the compiled call is handled before it commits: the
+    handler's exception leaves with the weights restored (a Python transaction's except
+    clause would see it too)."""
+    buffer, (before, _, _) = _buffered("float64")
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((2000, 3)), rng.random((2000, 1))
+    spec = TrainSpec(1e-3, 5000, 1, Activation.RELU)  # about 0.25 s of training
+
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(Interrupted):
+            _core.train_transaction(buffer.buffer, buffer.views, X, Y, spec)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert all(np.array_equal(w, b) for w, b in zip(buffer.views, before))
 
 
 # --------------------------------------------------------------------------- sweep

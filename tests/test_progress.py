@@ -25,10 +25,13 @@ def one_epoch_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def train_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The epochs of every call Network.fit makes into a backend."""
+def train_calls(monkeypatch: pytest.MonkeyPatch, backend: str) -> list[int]:
+    """The epochs of every call Network.fit makes into ``backend``: a short fit's one
+    transaction, or each chunk of a run under a bar."""
     calls: list[int] = []
     original = gp.Network._train
+    engine_class = type(resolve(backend))
+    original_transaction = engine_class.train_transaction
 
     def counting(
         self: gp.Network, engine: Any, rows: Any, targets: Any, spec: Any, *more: Any
@@ -36,7 +39,14 @@ def train_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(spec.epochs)
         return original(self, engine, rows, targets, spec, *more)
 
+    def counting_transaction(
+        self: Any, buffer: Any, weights: Any, X: Any, Y: Any, spec: Any
+    ) -> Any:
+        calls.append(spec.epochs)
+        return original_transaction(self, buffer, weights, X, Y, spec)
+
     monkeypatch.setattr(gp.Network, "_train", counting)
+    monkeypatch.setattr(engine_class, "train_transaction", counting_transaction)
     return calls
 
 

@@ -6,12 +6,14 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
 #include "bindings.hpp"
 #include "grokprop/kernels.hpp"
 #include "spec_caster.hpp"
+#include "transaction.hpp"
 #include "validate.hpp"
 
 namespace grokprop::bindings {
@@ -204,20 +206,56 @@ py::tuple step_as(const std::vector<Matrix>& w, const Matrix& x, const Matrix& y
                           std::move(errors));
 }
 
-py::tuple step(const py::sequence& weights, const py::array& X, const py::array& Y, double alpha,
-               ActivationArg activation) {
+/// The checked arguments of step and step_transaction.
+struct StepArgs {
     DtypeCheck dtypes;
-    const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
-    const std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
+    Matrix x;
+    std::vector<Matrix> w;
+    Matrix y;
+};
+
+StepArgs step_args(const py::sequence& weights, const py::array& X, const py::array& Y,
+                   double alpha) {
+    DtypeCheck dtypes;
+    Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
+    std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
     require_network(w);
-    const Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
+    Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
     require_data(x, y, w);
     require_separate_weights(w, x, y);
     require_alpha(alpha, dtypes.type(), "alpha");
+    return StepArgs{dtypes, std::move(x), std::move(w), std::move(y)};
+}
 
-    return dispatch(dtypes.type(), [&](auto zero) {
+py::tuple step(const py::sequence& weights, const py::array& X, const py::array& Y, double alpha,
+               ActivationArg activation) {
+    const StepArgs args = step_args(weights, X, Y, alpha);
+    return dispatch(args.dtypes.type(), [&](auto zero) {
         using T = decltype(zero);
-        return step_as<T>(w, x, y, static_cast<T>(alpha), activation.value);
+        return step_as<T>(args.w, args.x, args.y, static_cast<T>(alpha), activation.value);
+    });
+}
+
+/// step as a transaction (transaction.hpp): (layers, deltas, weight_deltas, errors,
+/// outcome). The result is finite when the rows' errors summed in row order (as an epoch's
+/// error is summed) are.
+py::tuple step_transaction(const py::array& buffer, const py::sequence& weights,
+                           const py::array& X, const py::array& Y, double alpha,
+                           ActivationArg activation) {
+    StepArgs args = step_args(weights, X, Y, alpha);
+    const Buffer saved = require_buffer(buffer, args.w, args.dtypes);
+    return dispatch(args.dtypes.type(), [&](auto zero) -> py::tuple {
+        using T = decltype(zero);
+        Transaction<T> transaction(saved);
+        py::tuple out = step_as<T>(args.w, args.x, args.y, static_cast<T>(alpha),
+                                   activation.value);
+        const auto errors = py::reinterpret_borrow<py::array_t<T>>(out[3]);
+        T total = 0;
+        for (py::ssize_t r = 0; r < errors.shape(0); ++r) {
+            total += errors.data()[r];
+        }
+        const Outcome outcome = transaction.settle(std::isfinite(total));
+        return py::make_tuple(out[0], out[1], out[2], out[3], static_cast<int>(outcome));
     });
 }
 
@@ -249,6 +287,13 @@ void register_kernels(py::module_& m) {
           "One update from all rows of X as one batch, every delta from the old weights,\n"
           "updating weights in place. Returns (layers [X, a_1, ..., a_L], deltas\n"
           "[d_1, ..., d_L], weight_deltas [G_0, ..., G_{L-1}], errors (m,)).");
+    m.def("step_transaction", &step_transaction, py::arg("buffer").noconvert(),
+          py::arg("weights"), py::arg("X").noconvert(), py::arg("Y").noconvert(),
+          py::arg("alpha"), py::arg("activation"),
+          "step as a transaction: `buffer` (1-D) holds every weight matrix; it is saved\n"
+          "first and restored if the summed error or a weight is not finite, or on an\n"
+          "exception. Returns step's four results and the outcome: 0 committed, 1 diverged\n"
+          "(restored), 2 the weights were not finite before (restored).");
 }
 
 }  // namespace grokprop::bindings

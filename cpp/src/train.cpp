@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "grokprop/train.hpp"
 #include "simd_dispatch.hpp"
 #include "spec_caster.hpp"
+#include "transaction.hpp"
 #include "validate.hpp"
 
 namespace grokprop::bindings {
@@ -52,7 +54,7 @@ T* aligned_workspace(std::size_t count, py::array_t<T>& owner) {
 }
 
 template <class T>
-py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Matrix& y,
+py::array_t<T> train_as(const std::vector<Matrix>& weights, const Matrix& x, const Matrix& y,
                    const TrainSpec& spec, const volatile std::uint8_t* stop) {
     std::vector<Layer<T>> layers;
     layers.reserve(weights.size());
@@ -87,33 +89,65 @@ py::array train_as(const std::vector<Matrix>& weights, const Matrix& x, const Ma
         ran = kernels.train(problem, workspace);
     }
     if (ran == spec.epochs) {
-        return std::move(errors);
+        return errors;
     }
     py::array_t<T> truncated(static_cast<py::ssize_t>(ran));
     std::copy_n(errors.data(), ran, truncated.mutable_data());
-    return std::move(truncated);
+    return truncated;
 }
 
-py::array train(const py::sequence& weights, const py::array& X, const py::array& Y,
-                const TrainSpec& spec, const std::optional<py::array>& stop) {
+/// The checked arguments of train and train_transaction.
+struct TrainArgs {
     DtypeCheck dtypes;
-    const Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
-    const std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
+    Matrix x;
+    std::vector<Matrix> w;
+    Matrix y;
+};
+
+TrainArgs train_args(const py::sequence& weights, const py::array& X, const py::array& Y,
+                     const TrainSpec& spec) {
+    DtypeCheck dtypes;
+    Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
+    std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
     require_network(w);
-    const Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
+    Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
     require_data(x, y, w);
     require_separate_weights(w, x, y);
     require_alpha(spec.alpha, dtypes.type(), "spec.alpha");
     require_batch_size(spec.batch_size, x.rows, "spec.batch_size");
     require_finite(x, dtypes.type());
     require_finite(y, dtypes.type());
-    for (const Matrix& matrix : w) {
-        require_finite(matrix, dtypes.type());
-    }
+    return TrainArgs{dtypes, std::move(x), std::move(w), std::move(y)};
+}
 
+py::array train(const py::sequence& weights, const py::array& X, const py::array& Y,
+                const TrainSpec& spec, const std::optional<py::array>& stop) {
+    const TrainArgs args = train_args(weights, X, Y, spec);
+    for (const Matrix& matrix : args.w) {
+        require_finite(matrix, args.dtypes.type());
+    }
     const volatile std::uint8_t* flag = stop_flag(stop);
-    return dispatch(dtypes.type(),
-                    [&](auto zero) { return train_as<decltype(zero)>(w, x, y, spec, flag); });
+    return dispatch(args.dtypes.type(), [&](auto zero) -> py::array {
+        return train_as<decltype(zero)>(args.w, args.x, args.y, spec, flag);
+    });
+}
+
+/// train as a transaction (transaction.hpp): (errors, outcome). Non-finite weights are not
+/// refused here: they end in Outcome::not_finite_before, which the caller reports.
+py::tuple train_transaction(const py::array& buffer, const py::sequence& weights,
+                            const py::array& X, const py::array& Y, const TrainSpec& spec) {
+    TrainArgs args = train_args(weights, X, Y, spec);
+    const Buffer saved = require_buffer(buffer, args.w, args.dtypes);
+    return dispatch(args.dtypes.type(), [&](auto zero) -> py::tuple {
+        using T = decltype(zero);
+        Transaction<T> transaction(saved);
+        py::array_t<T> errors = train_as<T>(args.w, args.x, args.y, spec, nullptr);
+        // the loop stops at the first non-finite epoch error, so only the last can be
+        const py::ssize_t ran = errors.shape(0);
+        const bool finite = ran == 0 || std::isfinite(errors.data()[ran - 1]);
+        const Outcome outcome = transaction.settle(finite);
+        return py::make_tuple(std::move(errors), static_cast<int>(outcome));
+    });
 }
 
 }  // namespace
@@ -126,6 +160,13 @@ void register_train(py::module_& m) {
           "finite (the array is then shorter than spec.epochs). X, Y and the weights must be\n"
           "finite. `stop`: None or a uint8 array whose first element another thread may set\n"
           "to end the run at the next row (the weights are then left part-way).");
+    m.def("train_transaction", &train_transaction, py::arg("buffer").noconvert(),
+          py::arg("weights"), py::arg("X").noconvert(), py::arg("Y").noconvert(),
+          py::arg("spec"),
+          "train as a transaction: `buffer` (1-D) holds every weight matrix; it is saved\n"
+          "first and restored if the last error or a weight is not finite, or on an\n"
+          "exception. Returns (errors, outcome): 0 committed, 1 diverged (restored), 2 the\n"
+          "weights were not finite before (restored). No stop flag: for short runs.");
 }
 
 }  // namespace grokprop::bindings

@@ -170,20 +170,6 @@ void require_separate(const Matrix& written, const Matrix& other) {
     }
 }
 
-namespace {
-
-template <class T>
-bool all_finite(const T* data, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!std::isfinite(data[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-}  // namespace
-
 void require_finite(const Matrix& matrix, FloatType type) {
     const std::size_t n = matrix.rows * matrix.cols;
     const bool finite = type == FloatType::float32 ? all_finite(matrix.data<float>(), n)
@@ -191,6 +177,27 @@ void require_finite(const Matrix& matrix, FloatType type) {
     if (!finite) {
         throw py::value_error(matrix.name.str() + " must be finite (no NaN or inf)");
     }
+}
+
+Buffer require_buffer(const py::array& buffer, const std::vector<Matrix>& weights,
+                      DtypeCheck& dtypes) {
+    const ArgName name{"buffer"};
+    dtypes(buffer, name);
+    if (buffer.ndim() != 1) {
+        throw py::value_error("buffer must be a 1-D array, got shape " + shape_str(buffer));
+    }
+    require_layout(buffer, name, /*writeable=*/true);
+    const auto begin = reinterpret_cast<std::uintptr_t>(buffer.data());
+    const auto end = begin + static_cast<std::uintptr_t>(buffer.nbytes());
+    for (const Matrix& w : weights) {
+        const auto w_begin = reinterpret_cast<std::uintptr_t>(w.array.data());
+        if (w_begin < begin || w_begin + static_cast<std::uintptr_t>(w.array.nbytes()) > end) {
+            throw py::value_error(w.name.str() +
+                                  " must lie inside buffer: the transaction restores only the "
+                                  "buffer");
+        }
+    }
+    return Buffer{buffer, static_cast<std::size_t>(buffer.shape(0))};
 }
 
 void require_separate_weights(const std::vector<Matrix>& weights, const Matrix& x,

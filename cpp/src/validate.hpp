@@ -11,6 +11,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -66,6 +67,30 @@ struct Matrix {
     }
 };
 
+/// A checked weight buffer: a writeable C-contiguous 1-D array holding every weight matrix
+/// of a call (grokprop._weights.WeightBuffer.buffer).
+struct Buffer {
+    py::array array;
+    std::size_t size;
+
+    template <class T>
+    T* mutable_data() const {
+        py::array handle = array;
+        return static_cast<T*>(handle.mutable_data());
+    }
+};
+
+/// No NaN or inf among data[0..n).
+template <class T>
+bool all_finite(const T* data, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(data[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /// "(4, 3)", "(3,)", "()".
 std::string shape_str(const py::array& array);
 
@@ -92,6 +117,11 @@ void require_separate(const Matrix& written, const Matrix& other);
 /// Weights updated in place: no matrix shares memory with another one or with the data.
 void require_separate_weights(const std::vector<Matrix>& weights, const Matrix& x,
                               const Matrix& y);
+
+/// `buffer` as a Buffer of the call's dtype, every one of `weights` lying inside it (else
+/// ValueError): a transaction saves and restores the buffer, so it must cover them all.
+Buffer require_buffer(const py::array& buffer, const std::vector<Matrix>& weights,
+                      DtypeCheck& dtypes);
 
 /// The data of a network: x is (rows, weights[0].shape[0]), y (rows, weights[-1].shape[1]).
 void require_data(const Matrix& x, const Matrix& y, const std::vector<Matrix>& weights);

@@ -91,6 +91,30 @@ def train(
     MemoryError naming ``spec.epochs``.
     """
 
+def train_transaction(
+    buffer: _FloatArray,
+    weights: Sequence[_FloatArray],
+    X: _FloatArray,
+    Y: _FloatArray,
+    spec: TrainSpec,
+) -> tuple[_FloatArray, int]:
+    """``train`` as a transaction: ``buffer`` (1-D) holds every weight matrix; it is saved
+    first and restored if the last error or a weight is not finite, or on an exception
+    (a pending Ctrl-C is handled before the call returns). Returns ``(errors, outcome)``,
+    the outcome a grokprop.backends._protocol.Outcome value. No stop flag: for short runs.
+    """
+
+def step_transaction(
+    buffer: _FloatArray,
+    weights: Sequence[_FloatArray],
+    X: _FloatArray,
+    Y: _FloatArray,
+    alpha: float,
+    activation: grokprop.specs.Activation | int,
+) -> tuple[list[_FloatArray], list[_FloatArray], list[_FloatArray], _FloatArray, int]:
+    """``step`` as a transaction, as ``train_transaction``: its four results and the
+    outcome; the result is finite when the rows' errors summed in row order are."""
+
 def sweep(
     X: _FloatArray,
     Y: _FloatArray,

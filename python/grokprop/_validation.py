@@ -122,7 +122,12 @@ def check_memory(nbytes: int, what: str) -> None:
 
 def all_finite(array: NDArray[np.floating]) -> bool:
     """No NaN or inf in ``array`` (``count_nonzero`` is much cheaper than ``.all()``)."""
+    if array.size <= _SMALL:  # one example's row: Python floats beat two ufunc calls
+        return all(map(math.isfinite, array.ravel().tolist()))
     return bool(np.count_nonzero(np.isfinite(array)) == array.size)
+
+
+_SMALL = 16
 
 
 def as_matrix(

@@ -24,19 +24,33 @@ divided once by the row count.
 from __future__ import annotations
 
 import abc
+import enum
 import itertools
-from collections.abc import Sequence
-from typing import NamedTuple
+import math
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .._interrupt import StopFlag
 from .._typing import FloatArray
+from .._validation import all_finite
 from .._weights import book_weights
 from ..specs import Activation, SweepSpec, TrainSpec
 
-__all__ = ["Backend", "Kernels", "StepArrays", "SweepArrays", "diverged", "sequential_sum"]
+__all__ = [
+    "Backend",
+    "Kernels",
+    "Outcome",
+    "StepArrays",
+    "SweepArrays",
+    "diverged",
+    "last_error_finite",
+    "sequential_sum",
+    "settle",
+    "transaction",
+]
 
 
 class StepArrays(NamedTuple):
@@ -130,6 +144,50 @@ def diverged(errors: FloatArray, weights: Sequence[FloatArray]) -> bool:
     )
 
 
+R = TypeVar("R")
+
+
+class Outcome(enum.IntEnum):
+    """How a fit's or a step's transaction ended (docs/design.md, "Divergence")."""
+
+    COMMITTED = 0
+    """The result and every weight are finite: the update stays."""
+    DIVERGED = 1
+    """A non-finite result or weight: the weights were restored."""
+    NOT_FINITE_BEFORE = 2
+    """The weights were non-finite before the call (restored; not a divergence)."""
+
+
+def transaction(
+    buffer: FloatArray, run: Callable[[], R], result_finite: Callable[[R], bool]
+) -> tuple[R, Outcome]:
+    """``run()`` as a transaction on the weight ``buffer``: saved first, restored on any
+    exception (Ctrl-C included) and, through :func:`settle`, when the result or a weight is
+    not finite."""
+    saved = buffer.copy()
+    try:
+        result = run()
+    except BaseException:  # Ctrl-C or an error mid-update: the weights as they were
+        np.copyto(buffer, saved)
+        raise
+    return result, settle(buffer, saved, result_finite(result))
+
+
+def last_error_finite(errors: FloatArray) -> bool:
+    """A training's outcome is finite: its loops stop at the first non-finite epoch error,
+    so only the last can be."""
+    return not len(errors) or math.isfinite(errors[-1])
+
+
+def settle(buffer: FloatArray, saved: FloatArray, result_finite: bool) -> Outcome:
+    """End a transaction on the weight ``buffer`` saved as ``saved``: keep the update if
+    ``result_finite`` and every weight is finite, else put ``saved`` back and say why."""
+    if result_finite and all_finite(buffer):
+        return Outcome.COMMITTED
+    np.copyto(buffer, saved)
+    return Outcome.DIVERGED if all_finite(saved) else Outcome.NOT_FINITE_BEFORE
+
+
 class Backend(Kernels):
     """Kernels plus their compositions: what every backend is (subclass it)."""
 
@@ -221,6 +279,37 @@ class Backend(Kernels):
                 if not np.isfinite(epoch_error):
                     return errors[: epoch + 1]
             return errors
+
+    def train_transaction(
+        self,
+        buffer: FloatArray,
+        weights: Sequence[FloatArray],
+        X: FloatArray,
+        Y: FloatArray,
+        spec: TrainSpec,
+    ) -> tuple[FloatArray, Outcome]:
+        """:meth:`train` as a transaction: ``buffer`` (1-D) holds every one of ``weights``;
+        it is restored if the last epoch error or a weight is not finite (the
+        :class:`Outcome` says which) or on any exception. For short runs (no stop flag);
+        the C++ backend does it all in one compiled call."""
+        return transaction(buffer, lambda: self.train(weights, X, Y, spec), last_error_finite)
+
+    def step_transaction(
+        self,
+        buffer: FloatArray,
+        weights: Sequence[FloatArray],
+        X: FloatArray,
+        Y: FloatArray,
+        alpha: float,
+        activation: Activation,
+    ) -> tuple[StepArrays, Outcome]:
+        """:meth:`step` as a transaction, as :meth:`train_transaction`; the result is
+        finite when the rows' errors summed in row order are."""
+        return transaction(
+            buffer,
+            lambda: self.step(weights, X, Y, alpha, activation),
+            lambda out: math.isfinite(sequential_sum(out.errors)),
+        )
 
     def sweep(
         self,

@@ -2,10 +2,11 @@
 
 The kernels are header-only C++ (``cpp/include/grokprop``) compiled without FMA
 contraction or fast-math, in the evaluation order of docs/design.md ("Evaluation order").
-:class:`CppBackend` takes its eight kernels from ``_core`` and overrides three compositions
+:class:`CppBackend` takes its eight kernels from ``_core`` and overrides the compositions
 of :class:`._protocol.Backend` with fused ``_core`` calls: :meth:`~CppBackend.step` (one
-update in one call), :meth:`~CppBackend.train` (every epoch in one call, GIL released) and
-:meth:`~CppBackend.sweep` (blocks of networks in lock-step, SIMD across networks, on
+update in one call), :meth:`~CppBackend.train` (every epoch in one call, GIL released),
+both also as a transaction in the same call (``train_transaction``, ``step_transaction``),
+and :meth:`~CppBackend.sweep` (blocks of networks in lock-step, SIMD across networks, on
 several threads). Everything is forwarded as it is, specs included: the Python API has
 validated the arguments (docs/design.md, "Validation"); ``_core``'s own checks are only a
 safety net for direct calls. Importing this module raises :class:`ImportError` when the
@@ -23,9 +24,12 @@ from .. import _core
 from .._interrupt import StopFlag
 from .._typing import FloatArray
 from ..specs import Activation, SweepSpec, TrainSpec
-from ._protocol import Backend, StepArrays, SweepArrays
+from ._protocol import Backend, Outcome, StepArrays, SweepArrays
 
 __all__ = ["CppBackend"]
+
+
+_OUTCOMES = tuple(Outcome)  # _core returns an Outcome's value
 
 
 class CppBackend(Backend):
@@ -63,6 +67,31 @@ class CppBackend(Backend):
         stop: StopFlag | None = None,
     ) -> FloatArray:
         return _core.train(weights, X, Y, spec, stop)
+
+    def train_transaction(
+        self,
+        buffer: FloatArray,
+        weights: Sequence[FloatArray],
+        X: FloatArray,
+        Y: FloatArray,
+        spec: TrainSpec,
+    ) -> tuple[FloatArray, Outcome]:
+        errors, outcome = _core.train_transaction(buffer, weights, X, Y, spec)
+        return errors, _OUTCOMES[outcome]
+
+    def step_transaction(
+        self,
+        buffer: FloatArray,
+        weights: Sequence[FloatArray],
+        X: FloatArray,
+        Y: FloatArray,
+        alpha: float,
+        activation: Activation,
+    ) -> tuple[StepArrays, Outcome]:
+        layers, deltas, weight_deltas, errors, outcome = _core.step_transaction(
+            buffer, weights, X, Y, alpha, activation
+        )
+        return StepArrays(layers, deltas, weight_deltas, errors), _OUTCOMES[outcome]
 
     def sweep(
         self,
