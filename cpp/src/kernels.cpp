@@ -206,30 +206,9 @@ py::tuple step_as(const std::vector<Matrix>& w, const Matrix& x, const Matrix& y
                           std::move(errors));
 }
 
-/// The checked arguments of step and step_transaction.
-struct StepArgs {
-    DtypeCheck dtypes;
-    Matrix x;
-    std::vector<Matrix> w;
-    Matrix y;
-};
-
-StepArgs step_args(const py::sequence& weights, const py::array& X, const py::array& Y,
-                   double alpha) {
-    DtypeCheck dtypes;
-    Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
-    std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
-    require_network(w);
-    Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
-    require_data(x, y, w);
-    require_separate_weights(w, x, y);
-    require_alpha(alpha, dtypes.type(), "alpha");
-    return StepArgs{dtypes, std::move(x), std::move(w), std::move(y)};
-}
-
 py::tuple step(const py::sequence& weights, const py::array& X, const py::array& Y, double alpha,
                ActivationArg activation) {
-    const StepArgs args = step_args(weights, X, Y, alpha);
+    const NetworkArgs args = require_network_args(weights, X, Y, alpha, "alpha");
     return dispatch(args.dtypes.type(), [&](auto zero) {
         using T = decltype(zero);
         return step_as<T>(args.w, args.x, args.y, static_cast<T>(alpha), activation.value);
@@ -242,7 +221,7 @@ py::tuple step(const py::sequence& weights, const py::array& X, const py::array&
 py::tuple step_transaction(const py::array& buffer, const py::sequence& weights,
                            const py::array& X, const py::array& Y, double alpha,
                            ActivationArg activation) {
-    StepArgs args = step_args(weights, X, Y, alpha);
+    NetworkArgs args = require_network_args(weights, X, Y, alpha, "alpha");
     const Buffer saved = require_buffer(buffer, args.w, args.dtypes);
     return dispatch(args.dtypes.type(), [&](auto zero) -> py::tuple {
         using T = decltype(zero);

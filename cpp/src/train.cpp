@@ -97,32 +97,18 @@ py::array_t<T> train_as(const std::vector<Matrix>& weights, const Matrix& x, con
 }
 
 /// The checked arguments of train and train_transaction.
-struct TrainArgs {
-    DtypeCheck dtypes;
-    Matrix x;
-    std::vector<Matrix> w;
-    Matrix y;
-};
-
-TrainArgs train_args(const py::sequence& weights, const py::array& X, const py::array& Y,
-                     const TrainSpec& spec) {
-    DtypeCheck dtypes;
-    Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
-    std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
-    require_network(w);
-    Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
-    require_data(x, y, w);
-    require_separate_weights(w, x, y);
-    require_alpha(spec.alpha, dtypes.type(), "spec.alpha");
-    require_batch_size(spec.batch_size, x.rows, "spec.batch_size");
-    require_finite(x, dtypes.type());
-    require_finite(y, dtypes.type());
-    return TrainArgs{dtypes, std::move(x), std::move(w), std::move(y)};
+NetworkArgs train_args(const py::sequence& weights, const py::array& X, const py::array& Y,
+                       const TrainSpec& spec) {
+    NetworkArgs args = require_network_args(weights, X, Y, spec.alpha, "spec.alpha");
+    require_batch_size(spec.batch_size, args.x.rows, "spec.batch_size");
+    require_finite(args.x, args.dtypes.type());
+    require_finite(args.y, args.dtypes.type());
+    return args;
 }
 
 py::array train(const py::sequence& weights, const py::array& X, const py::array& Y,
                 const TrainSpec& spec, const std::optional<py::array>& stop) {
-    const TrainArgs args = train_args(weights, X, Y, spec);
+    const NetworkArgs args = train_args(weights, X, Y, spec);
     for (const Matrix& matrix : args.w) {
         require_finite(matrix, args.dtypes.type());
     }
@@ -136,7 +122,7 @@ py::array train(const py::sequence& weights, const py::array& X, const py::array
 /// refused here: they end in Outcome::not_finite_before, which the caller reports.
 py::tuple train_transaction(const py::array& buffer, const py::sequence& weights,
                             const py::array& X, const py::array& Y, const TrainSpec& spec) {
-    TrainArgs args = train_args(weights, X, Y, spec);
+    NetworkArgs args = train_args(weights, X, Y, spec);
     const Buffer saved = require_buffer(buffer, args.w, args.dtypes);
     return dispatch(args.dtypes.type(), [&](auto zero) -> py::tuple {
         using T = decltype(zero);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <utility>
 
 namespace grokprop::bindings {
 
@@ -209,6 +210,19 @@ void require_separate_weights(const std::vector<Matrix>& weights, const Matrix& 
         require_separate(weights[l], x);
         require_separate(weights[l], y);
     }
+}
+
+NetworkArgs require_network_args(const py::sequence& weights, const py::array& X,
+                                 const py::array& Y, double alpha, const std::string& alpha_name) {
+    DtypeCheck dtypes;
+    Matrix x = require_matrix(X, {"X"}, dtypes, /*writeable=*/false);
+    std::vector<Matrix> w = require_matrices(weights, "weights", dtypes, true);
+    require_network(w);
+    Matrix y = require_matrix(Y, {"Y"}, dtypes, false);
+    require_data(x, y, w);
+    require_separate_weights(w, x, y);
+    require_alpha(alpha, dtypes.type(), alpha_name);
+    return NetworkArgs{dtypes, std::move(x), std::move(w), std::move(y)};
 }
 
 void require_data(const Matrix& x, const Matrix& y, const std::vector<Matrix>& weights) {

@@ -123,6 +123,20 @@ void require_separate_weights(const std::vector<Matrix>& weights, const Matrix& 
 Buffer require_buffer(const py::array& buffer, const std::vector<Matrix>& weights,
                       DtypeCheck& dtypes);
 
+/// The checked arrays of one step or training: X, the weights (writeable), Y, one dtype.
+struct NetworkArgs {
+    DtypeCheck dtypes;
+    Matrix x;
+    std::vector<Matrix> w;
+    Matrix y;
+};
+
+/// The checks every step and training makes: the matrices, the chained shapes, the data's
+/// shapes, weights separate from each other and from the data, and alpha (named
+/// `alpha_name`) valid for the dtype.
+NetworkArgs require_network_args(const py::sequence& weights, const py::array& X,
+                                 const py::array& Y, double alpha, const std::string& alpha_name);
+
 /// The data of a network: x is (rows, weights[0].shape[0]), y (rows, weights[-1].shape[1]).
 void require_data(const Matrix& x, const Matrix& y, const std::vector<Matrix>& weights);
 
