@@ -214,6 +214,7 @@ OUT_OF_RANGE = {
     "boolean-functions": [
         ["--seeds", "0"],
         ["--max-width", "-1"],
+        ["--max-width", str(10**9)],  # its grid cells would not fit in memory
         ["--alpha", "0"],
         ["--epochs", "-1"],
         ["--threshold", "0"],

@@ -59,6 +59,23 @@ def large() -> dict[str, Any]:
             wide, wide_X[:50], wide_y[:50], 0.01, deltas=[None, np.zeros((50, 10))]
         ),
     }
+    grid = gp.Grid.product(
+        datasets=["xor", "and", "or", {"function": 105, "inputs": 3}],
+        hidden=[0, 4, [4, 4], [8, 8, 8]],
+        activations=["relu", "tanh"],
+        alphas=list(np.linspace(0.01, 1.0, 40)),
+        epochs=3,
+        seeds=range(50),
+    )
+    run = gp.sweep_grid(grid, curves=True, weights=True)
+    objects |= {
+        "BooleanFunctionsResult": experiments.boolean_functions(20, epochs=5),
+        "Grid": grid,
+        "Cell": grid.cells[-1],
+        "GridRun": run,
+        "CellSummary": run.summary[-1],
+    }
+    objects["TermCheck"] = objects["StepCheck"].terms[-1]
     overfit = objects["OverfitResult"]
     objects["OverfitRow"] = overfit.rows[1]
     objects["ModeRun"] = objects["ModesResult"].runs[0]
@@ -98,6 +115,10 @@ def test_reprs_say_what_the_object_is(large: dict[str, Any]) -> None:
     trace = repr(large["StepTrace"])
     assert "rows=200" in trace and "sizes=[784, 128, 10]" in trace
     assert "ok=True" in repr(large["VerifyReport"])
+    cell = repr(large["Cell"])
+    assert "hidden=(8, 8, 8), activation='tanh'" in cell and "dtype='float64'" in cell
+    one_layer = repr(next(c for c in large["Grid"].cells if c.hidden == (4,)))
+    assert "hidden=(4,)" in one_layer, one_layer
     modes = repr(large["ModesResult"])
     assert "4 ModeRun: 'stochastic', 'mini-batch', 'mini-batch', 'full'" in modes
 

@@ -180,6 +180,23 @@ def test_the_rows_inside_experiment_results_round_trip() -> None:
         round_trip(row)
 
 
+def test_the_boolean_study_grids_step_checks_and_setups_round_trip() -> None:
+    """The result types beyond the experiments' tables: each comes back with the same
+    report (table, summary, JSON) it had."""
+    study = experiments.boolean_functions(3, max_width=2, epochs=3, backend=BACKEND)
+    back = round_trip(study)
+    assert back.table() == study.table() and np.array_equal(back.learned, study.learned)
+    grid = gp.Grid.product(datasets=["xor", "and"], hidden=[0, 4], epochs=3, seeds=range(5))
+    run = gp.sweep_grid(grid, backend=BACKEND)
+    assert round_trip(run).table() == run.table()
+    assert repr(round_trip(grid)) == repr(grid)
+    X, y = gp.datasets.streetlights("nonlinear")
+    check = gp.check_step(gp.Network([3, 3, 1], seed=1), X[:1], y[:1], 0.2, deltas=[None, [-1]])
+    assert str(round_trip(check)) == str(check)
+    setup = gp.Setup(data="truth", function="xor", inputs=3, hidden=6)
+    assert round_trip(setup).to_json() == setup.to_json()
+
+
 def test_a_divergence_in_a_worker_process_reaches_the_parent_intact() -> None:
     net = gp.Network([3, 4, 1], seed=1)
     expected = diverging_fit()  # the same fit, here

@@ -14,6 +14,7 @@ here, so the display logic lives in one place and the classes stay about their d
 from __future__ import annotations
 
 import dataclasses
+import enum
 import html
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -96,6 +97,10 @@ def _summary(value: Any) -> str:
             text = f"<array {value.shape} {value.dtype.name}>"
     elif isinstance(value, (float, np.floating)):
         text = _g(value, 6)
+    elif isinstance(value, np.dtype):
+        text = repr(value.name)  # dtype='float64', as Network's repr shows it
+    elif isinstance(value, enum.Enum) and hasattr(value, "label"):
+        text = repr(value.label)  # activation='relu', not <Activation.RELU: 0>
     elif isinstance(value, (list, tuple)):
         if value and all(isinstance(v, np.ndarray) for v in value):
             shapes = ", ".join(str(v.shape) for v in value[:_MAX_LIST])
@@ -104,6 +109,8 @@ def _summary(value: Any) -> str:
         else:
             inner = ", ".join(_summary(v) for v in value[:_MAX_LIST])
             more = f", ... ({len(value)} items)" if len(value) > _MAX_LIST else ""
+            if isinstance(value, tuple) and len(value) == 1:
+                inner += ","  # (4,), not (4)
             text = ("[{}]" if isinstance(value, list) else "({})").format(inner + more)
             if len(text) > _MAX_FIELD and value:
                 # objects with long reprs of their own: count them, name them by label
