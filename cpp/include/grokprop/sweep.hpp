@@ -275,6 +275,11 @@ public:
     /// Trains blocks [first, last) (networks first * L ...), writing their results.
     void run(std::size_t first, std::size_t last) noexcept {
         for (std::size_t block = first; block < last; ++block) {
+            // also here, not only between epochs: a block's initialisation (L generators)
+            // can take longer than its training, and a stopped run must not start another
+            if (task_.stop != nullptr && *task_.stop != 0) {
+                return;
+            }
             const std::size_t begin = block * L;
             train_block(begin, task_.networks - begin < L ? task_.networks - begin : L);
         }

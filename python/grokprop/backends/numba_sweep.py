@@ -300,8 +300,8 @@ def _train_blocks(  # type: ignore[no-untyped-def]
 
     Fills final_errors, diverged and -- when they have a row per network -- curves
     (n, epochs) and weights (n, params). Lanes past the last network repeat it.
-    ``stop[0]`` set by another thread ends the loop before the next epoch of a block
-    (docs/design.md, "Interrupts"); the results are then incomplete.
+    ``stop[0]`` set by another thread ends the loop before the next block or the next epoch
+    of a block (docs/design.md, "Interrupts"); the results are then incomplete.
     """
     _check_sweep(sizes, X, Y, seeds, alphas)
     n = seeds.shape[0]
@@ -332,6 +332,8 @@ def _train_blocks(  # type: ignore[no-untyped-def]
     active = np.empty(LANES, np.bool_)
     count = np.empty(1, X.dtype)  # a batch's row count, rounded to the dtype
     for b in range(first, last):
+        if stop[0]:  # before a block's initialisation too, which can outlast its training
+            break
         begin = b * LANES
         used = min(LANES, n - begin)
         for lane in range(LANES):
