@@ -212,3 +212,93 @@ def test_bad_arguments() -> None:
         learner.check(rtol=-1)
     result = learner.check(weight_deltas=[np.zeros((2, 2)), None])
     assert not result.ok and "expected shape (3, 3), got (2, 2)" in str(result)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def sigmoid2deriv(output: np.ndarray) -> np.ndarray:
+    return output * (1 - output)
+
+
+def tanh2deriv(output: np.ndarray) -> np.ndarray:
+    return 1 - output * output
+
+
+CURVES = {"sigmoid": (sigmoid, sigmoid2deriv), "tanh": (np.tanh, tanh2deriv)}
+
+
+class CurvedLearner:
+    """A [3, 4, 1] sigmoid or tanh step worked with np.dot, np.exp and np.tanh (libm: not
+    grokprop's exp, so the hand-worked numbers are close, not equal)."""
+
+    def __init__(self, activation: str, rows: int = 1) -> None:
+        act, deriv = CURVES[activation]
+        self.deriv, self.act = deriv, act
+        X, y = gp.datasets.streetlights("nonlinear")
+        self.net = gp.Network([3, 4, 1], seed=1, activation=activation)
+        self.X, self.y = X[:rows], y[:rows]
+        self.w01, self.w12 = (w.copy() for w in self.net.weights)
+        self.layer_0 = self.X.astype(float)
+        self.layer_1 = act(self.layer_0.dot(self.w01))
+        self.layer_2 = self.layer_1.dot(self.w12)
+        self.layer_2_delta = self.layer_2 - self.y
+        self.back = self.layer_2_delta.dot(self.w12.T)
+        self.layer_1_delta = self.back * deriv(self.layer_1)
+        m = len(self.X)
+        self.wd12 = self.layer_1.T.dot(self.layer_2_delta) / m
+        self.wd01 = self.layer_0.T.dot(self.layer_1_delta) / m
+
+    def check(self, **terms: object) -> gp.check.StepCheck:
+        return gp.check_step(self.net, self.X, self.y, ALPHA, **terms)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_a_sigmoid_or_tanh_step_worked_right(activation: str) -> None:
+    learner = CurvedLearner(activation, rows=2)
+    result = learner.check(
+        layers=[learner.layer_1, learner.layer_2],
+        deltas=[learner.layer_1_delta, learner.layer_2_delta],
+        weight_deltas=[learner.wd01, learner.wd12],
+        new_weights=[learner.w01 - ALPHA * learner.wd01, learner.w12 - ALPHA * learner.wd12],
+    )
+    assert result.ok, str(result)
+    # relu's step is not sigmoid's or tanh's: its layer_1 is refused
+    relu_layer = relu(learner.layer_0.dot(learner.w01))
+    assert not learner.check(layers=[relu_layer, None]).ok
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_sigmoid_and_tanh_derivative_mistakes(activation: str) -> None:
+    learner = CurvedLearner(activation)
+    deriv_name = f"{activation}2deriv"
+    # the derivative taken before going back through weights_1_2, of the wrong layer
+    early = (learner.layer_2_delta * learner.deriv(learner.layer_2)).dot(learner.w12.T)
+    result = learner.check(deltas=[early, None])
+    assert result.diagnosis == "derivative before relu", str(result)
+    assert f"{deriv_name} of layer_1" in str(result) and "relu" not in str(result.first_wrong.hint)
+    assert learner.check(weight_deltas=[learner.layer_0.T.dot(early), None]).diagnosis == (
+        "derivative before relu"
+    )
+    result = learner.check(deltas=[learner.back, None])
+    assert result.diagnosis == "derivative missing"
+    assert f"{deriv_name} is missing" in str(result)
+    result = learner.check(deltas=[learner.act(learner.back), None])
+    assert result.diagnosis == "relu instead of derivative"
+    assert f"{activation} was applied to the delta" in str(result)
+    w12_new = learner.w12 - ALPHA * learner.wd12
+    late = learner.layer_2_delta.dot(w12_new.T) * learner.deriv(learner.layer_1)
+    assert learner.check(deltas=[late, None]).diagnosis == "updated weights"
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_sigmoid_and_tanh_update_mistakes(activation: str) -> None:
+    learner = CurvedLearner(activation, rows=4)
+    summed = learner.layer_1.T.dot(learner.layer_2_delta)
+    assert learner.check(weight_deltas=[None, summed]).diagnosis == "not averaged"
+    assert learner.check(weight_deltas=[None, learner.wd12.T]).diagnosis == "transposed"
+    uphill = [learner.w01 + ALPHA * learner.wd01, learner.w12 + ALPHA * learner.wd12]
+    assert learner.check(new_weights=uphill).diagnosis == "wrong sign"
+    no_alpha = [learner.w01 - learner.wd01, learner.w12 - learner.wd12]
+    assert learner.check(new_weights=no_alpha).diagnosis == "missing alpha"

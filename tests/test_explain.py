@@ -4,6 +4,7 @@ trace's own explanation, the command, and the written-out step math against the 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 import grokprop as gp
 from grokprop import _stepmath
 from grokprop.cli import explain_command
-from grokprop.explain import explanation, trace_explanation
+from grokprop.explain import _Fmt, explanation, trace_explanation
 
 
 @pytest.fixture
@@ -108,7 +109,16 @@ def test_the_other_convention_is_the_same_bits() -> None:
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(
     ("sizes", "activation"),
-    [([3, 4, 1], "relu"), ([3, 5, 4, 2], "relu"), ([3, 4, 1], "linear"), ([3, 1], "linear")],
+    [
+        ([3, 4, 1], "relu"),
+        ([3, 5, 4, 2], "relu"),
+        ([3, 4, 1], "linear"),
+        ([3, 1], "linear"),
+        ([3, 4, 1], "sigmoid"),
+        ([3, 5, 4, 2], "sigmoid"),
+        ([3, 4, 1], "tanh"),
+        ([3, 5, 4, 2], "tanh"),
+    ],
 )
 def test_the_written_out_step_is_the_backends_step(
     sizes: list[int], activation: str, dtype: str, backend: str
@@ -117,7 +127,9 @@ def test_the_written_out_step_is_the_backends_step(
     y = np.random.RandomState(0).random_sample((4, sizes[-1]))
     net = gp.Network(sizes, seed=2, activation=activation, dtype=dtype)
     weights = [w.copy() for w in net.weights]
-    mine = _stepmath.step(weights, X.astype(dtype), y.astype(dtype), 0.2, activation == "relu")
+    mine = _stepmath.step(
+        weights, X.astype(dtype), y.astype(dtype), 0.2, gp.Activation.parse(activation)
+    )
     trace = net.step(X, y, alpha=0.2, backend=backend)
     assert all(np.array_equal(a, b) for a, b in zip(mine.layers, trace.layers))
     assert all(np.array_equal(a, b) for a, b in zip(mine.deltas, trace.deltas))
@@ -199,13 +211,40 @@ def test_the_command_prints_program_4() -> None:
     assert bad.exit_code == 2 and "at least two positive sizes" in bad.output
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
-def test_sigmoid_and_tanh_networks_are_refused_not_explained_as_linear(activation: str) -> None:
+@pytest.mark.parametrize(
+    ("activation", "deriv", "slope"),
+    [
+        ("sigmoid", "sigmoid2deriv", lambda out: out * (1 - out)),
+        ("tanh", "tanh2deriv", lambda out: 1 - out * out),
+    ],
+)
+def test_sigmoid_and_tanh_steps_show_the_network_steps_numbers(
+    activation: str, deriv: str, slope: Any
+) -> None:
     net = gp.Network([3, 4, 1], seed=1, activation=activation)
     X, y = gp.datasets.streetlights("nonlinear")
-    with pytest.raises(
-        ValueError, match=f"relu and linear networks, got activation '{activation}'"
-    ):
-        explanation(net, X[:1], y[:1], alpha=0.2)
-    with pytest.raises(ValueError, match="relu and linear networks"):
-        gp.check_step(net, X[:1], y[:1], 0.2, new_weights=[w.copy() for w in net.weights])
+    text = explanation(net, X[:1], y[:1], alpha=0.2, digits=17)
+    trace = net.copy().step(X[:1], y[:1], alpha=0.2)
+    full = _Fmt(17)  # every number printed with 17 digits: the trace's doubles, shown whole
+    layer_1 = equation(text, "layer_1")
+    assert layer_1[0] == f"layer_1 = {activation}(layer_0 · weights_0_1)"
+    assert layer_1[-1] == f"= {full.matrix(trace.layers[1])}"
+    # the pre-activation, and the activation's own bits: the backend's layer_1 again
+    pre = X[:1] @ net.weights[0]  # 3 terms of 0/1 inputs: exact in any order
+    assert layer_1[-2] == f"= {activation}({full.matrix(pre)})"
+    assert equation(text, "layer_2")[-1] == f"= {full.matrix(trace.layers[2])}"
+    delta = equation(text, "layer_1_delta")
+    assert delta[0] == f"layer_1_delta = layer_2_delta · weights_1_2ᵀ * {deriv}(layer_1)"
+    factor = slope(np.asarray(trace.layers[1]))  # the book's formula, from the trace
+    assert delta[-2].endswith(f" * {full.matrix(factor)}")
+    assert delta[-1] == f"= {full.matrix(trace.deltas[0])}"
+    stepped = net.copy()
+    stepped.step(X[:1], y[:1], alpha=0.2)
+    assert equation(text, "weights_0_1")[-1] == f"= {full.matrix(stepped.weights[0])}"
+    assert "relu" not in text
+    # a trace's explanation, told the activation, is the same step
+    told = trace_explanation(trace, activation=activation, digits=17)
+    assert f"{activation} hidden layers" in told.splitlines()[0]
+    told_delta = equation(told, "layer_1_delta")
+    assert told_delta[0] == delta[0] and told_delta[-1] == delta[-1]
+    assert told_delta[-2].endswith(f" * {full.matrix(factor)}")

@@ -70,7 +70,7 @@ def test_step_then_epoch_show_what_network_step_and_fit_give(backend: str) -> No
     assert_shows_weights(explorer, net)
     # the explanation is explain()'s, with the numbers of this very step
     explained = gp.explain.trace_explanation(
-        trace, weights=explorer.state.last_step.before, alpha=0.2, goal=y[0:1], relu=True
+        trace, weights=explorer.state.last_step.before, alpha=0.2, goal=y[0:1], activation="relu"
     )
     assert shown(explorer.explain_view.value, "gp-explain") == _escape(explained)
     assert "layer_1_delta" in explained
@@ -197,7 +197,7 @@ def test_truth_table_hidden_size_and_activation_controls() -> None:
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
-def test_a_sigmoid_or_tanh_step_shows_network_steps_numbers_unexplained(activation: str) -> None:
+def test_a_sigmoid_or_tanh_step_is_explained_with_network_steps_numbers(activation: str) -> None:
     explorer = Explorer()
     explorer.activation.value = activation
     explorer.step_button.click()
@@ -206,9 +206,14 @@ def test_a_sigmoid_or_tanh_step_shows_network_steps_numbers_unexplained(activati
     trace = net.step(X[:1], y[:1], alpha=0.2)
     assert shown(explorer.status.value, "gp-step-error") == repr(trace.error)
     assert_shows_weights(explorer, net)
-    # explain() knows relu and linear only: not a linear explanation, a plain note
+    # explain()'s text for this very step, the activation and its derivative named
     assert explorer.state.last_step is not None
-    assert explorer.state.last_step.explanation.startswith(f"No step explanation for {activation}")
+    explained = gp.explain.trace_explanation(
+        trace, weights=explorer.state.last_step.before, alpha=0.2, goal=y[:1], activation=activation
+    )
+    assert explorer.state.last_step.explanation == explained
+    assert shown(explorer.explain_view.value, "gp-explain") == _escape(explained)
+    assert f"{activation}2deriv(layer_1)" in explained and "relu" not in explained
 
 
 def test_a_typed_table_and_hidden_zero_is_the_two_layer_network() -> None:

@@ -1,6 +1,6 @@
 """One step of the chapter's math written out term by term, for :mod:`grokprop.explain`
 and :mod:`grokprop.check`: they print and compare the intermediate values a backend never
-keeps (``layer_0 · weights_0_1`` before relu, ``layer_2_delta · weights_1_2ᵀ`` before
+keeps (``layer_0 · weights_0_1`` before the activation, ``layer_2_delta · weights_1_2ᵀ`` before
 ``relu2deriv``), and the terms of the other sign convention and of the common mistakes.
 
 Every sum runs in increasing index order with products and sums rounded separately
@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .backends.reference import ReferenceBackend
+from .specs import Activation
 
 Array = NDArray[np.floating]
 
@@ -36,15 +39,28 @@ def dot_t(d: Array, W: Array) -> Array:
     return z
 
 
-def relu(z: Array) -> Array:
-    """The book's ``(x > 0) * x``: NaN and -inf give NaN."""
-    out: Array = (z > 0) * z
-    return out
+_REFERENCE = ReferenceBackend()
+
+DERIVATIVE_NAMES = {
+    Activation.RELU: "relu2deriv",
+    Activation.SIGMOID: "sigmoid2deriv",
+    Activation.TANH: "tanh2deriv",
+}
+"""The book-style name of each nonlinear activation's derivative, taken from the layer's
+output: ``relu2deriv = output > 0``, ``sigmoid2deriv = output * (1 - output)``,
+``tanh2deriv = 1 - output * output``."""
 
 
-def relu2deriv(a: Array) -> Array:
-    """The book's ``output > 0``, evaluated on relu's output."""
-    return (a > 0).astype(a.dtype)
+def activate(z: Array, activation: Activation) -> Array:
+    """The activation of ``z``, computed by the reference backend (the same bits as a
+    backend's step; sigmoid and tanh from grokprop's own exp)."""
+    return _REFERENCE.activate(z, activation)
+
+
+def derivative(out: Array, activation: Activation) -> Array:
+    """The activation's derivative from the layer's output ``out``, by the reference
+    backend (``relu2deriv``, ``sigmoid2deriv`` or ``tanh2deriv``; all ones for linear)."""
+    return _REFERENCE.activate_deriv(out, activation)
 
 
 def weight_delta(a: Array, d: Array) -> Array:
@@ -63,24 +79,26 @@ class Step:
     """Every term of one step, ``layers[l]`` being ``layer_l``."""
 
     pre: list[Array]
-    """``[None-free]`` ``layer_{l-1} · weights_{l-1}_l`` for ``l = 1..L`` (before relu)."""
+    """``[None-free]`` ``layer_{l-1} · weights_{l-1}_l`` for ``l = 1..L`` (before the activation)."""
     layers: list[Array]
     deltas: list[Array]
     """``[layer_1_delta, ..., layer_L_delta]``."""
     backprop: list[Array]
     """``layer_{l+1}_delta · weights_l_{l+1}ᵀ`` for the hidden layers ``l = 1..L-1``
-    (before ``relu2deriv``)."""
+    (before the activation's derivative)."""
     weight_deltas: list[Array]
     new_weights: list[Array]
 
 
-def forward(weights: Sequence[Array], X: Array, use_relu: bool) -> tuple[list[Array], list[Array]]:
+def forward(
+    weights: Sequence[Array], X: Array, activation: Activation
+) -> tuple[list[Array], list[Array]]:
     """The pre-activations and the layers: ``(pre, [layer_0, ..., layer_L])``."""
     layers, pre = [X], []
     for l, W in enumerate(weights):
         z = dot(layers[-1], W)
         pre.append(z)
-        layers.append(relu(z) if use_relu and l < len(weights) - 1 else z)
+        layers.append(activate(z, activation) if l < len(weights) - 1 else z)
     return pre, layers
 
 
@@ -89,21 +107,22 @@ def step(
     X: Array,
     y: Array,
     alpha: float,
-    use_relu: bool,
+    activation: Activation,
     *,
     sign: int = 1,
 ) -> Step:
     """One step; ``sign=1`` is the book's convention (``delta = layer_L - goal``, weights
     ``-=``), ``sign=-1`` the other one (``delta = goal - layer_L``, weights ``+=``)."""
     dtype = weights[0].dtype
-    pre, layers = forward(weights, X, use_relu)
+    pre, layers = forward(weights, X, activation)
     last = layers[-1]
     deltas: list[Array] = [last - y if sign > 0 else y - last]
     backprop: list[Array] = []
     for l in range(len(weights) - 1, 0, -1):
         back = dot_t(deltas[0], weights[l])
         backprop.insert(0, back)
-        deltas.insert(0, back * relu2deriv(layers[l]) if use_relu else back)
+        nonlinear = activation is not Activation.LINEAR
+        deltas.insert(0, back * derivative(layers[l], activation) if nonlinear else back)
     weight_deltas = [weight_delta(layers[l], deltas[l]) for l in range(len(weights))]
     rate = dtype.type(alpha)
     new_weights = [
@@ -121,12 +140,6 @@ def errors(prediction: Array, y: Array) -> Array:
     return total
 
 
-def is_relu(activation: Any, what: str) -> bool:
-    """Whether ``activation`` (an Activation or its name) is relu; linear gives False. The
-    explanations spell out the chapter's relu2deriv, so sigmoid and tanh are refused."""
-    label = str(getattr(activation, "label", activation))
-    if label not in ("relu", "linear"):
-        raise ValueError(
-            f"{what} explains the chapter's relu and linear networks, got activation {label!r}"
-        )
-    return label == "relu"
+def activation_of(activation: Any) -> Activation:
+    """``activation`` (an :class:`Activation` or its name) as an :class:`Activation`."""
+    return Activation.parse(getattr(activation, "label", activation))

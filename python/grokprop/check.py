@@ -27,10 +27,14 @@ from numpy.typing import ArrayLike
 
 from . import _stepmath
 from ._stepmath import Array
+from .specs import Activation
 
 __all__ = ["MISTAKES", "StepCheck", "TermCheck", "check_step"]
 
-#: The mistakes :func:`check_step` recognises: key -> what went wrong and the right way.
+#: The mistakes :func:`check_step` recognises: key -> what went wrong and the right way
+#: (the keys name relu, the chapter's activation; for sigmoid and tanh networks the texts
+#: name theirs: ``{act}``, ``{deriv}``, ``{why}`` and ``{factor}`` are filled in from
+#: :data:`_WORDS`).
 MISTAKES: dict[str, str] = {
     "transposed": (
         "the weight delta is transposed: weight_delta_{l}_{n} = layer_{l}ᵀ · layer_{n}_delta has "
@@ -44,18 +48,18 @@ MISTAKES: dict[str, str] = {
         "weights uphill, so the error grows"
     ),
     "derivative before relu": (
-        "relu's derivative was taken before the delta went back through the weights: "
-        "layer_{l}_delta = (layer_{n}_delta · weights_{l}_{n}ᵀ) * relu2deriv(layer_{l}) -- "
-        "first back through weights_{l}_{n}, then relu2deriv of layer_{l}, the layer whose "
-        "relu the delta passes (not of layer_{n})"
+        "{act}'s derivative was taken before the delta went back through the weights: "
+        "layer_{l}_delta = (layer_{n}_delta · weights_{l}_{n}ᵀ) * {deriv}(layer_{l}) -- "
+        "first back through weights_{l}_{n}, then {deriv} of layer_{l}, the layer whose "
+        "{act} the delta passes (not of layer_{n})"
     ),
     "derivative missing": (
-        "relu2deriv is missing: layer_{l}_delta = layer_{n}_delta · weights_{l}_{n}ᵀ * "
-        "relu2deriv(layer_{l}); a unit relu switched off (layer_{l} = 0) passes no delta back"
+        "{deriv} is missing: layer_{l}_delta = layer_{n}_delta · weights_{l}_{n}ᵀ * "
+        "{deriv}(layer_{l}); {why}"
     ),
     "relu instead of derivative": (
-        "relu was applied to the delta instead of multiplying by relu2deriv(layer_{l}): the "
-        "mask comes from the layer's values (1 where layer_{l} > 0), not from the delta's sign"
+        "{act} was applied to the delta instead of multiplying by {deriv}(layer_{l}): the "
+        "factor comes from the layer's values ({factor}), not from the delta"
     ),
     "updated weights": (
         "layer_{l}_delta used weights_{l}_{n} after their update: every delta of a step uses "
@@ -70,6 +74,22 @@ MISTAKES: dict[str, str] = {
         "the weight delta of a mini-batch is the average over its rows: the sum divided by "
         "the number of rows"
     ),
+}
+
+
+_WORDS: dict[Activation, dict[str, str]] = {
+    Activation.RELU: {
+        "why": "a unit relu switched off (layer_{l} = 0) passes no delta back",
+        "factor": "1 where layer_{l} > 0",
+    },
+    Activation.SIGMOID: {
+        "why": "the delta is scaled by the slope of sigmoid at the layer's output",
+        "factor": "layer_{l} * (1 - layer_{l})",
+    },
+    Activation.TANH: {
+        "why": "the delta is scaled by the slope of tanh at the layer's output",
+        "factor": "1 - layer_{l} * layer_{l}",
+    },
 }
 
 
@@ -204,7 +224,7 @@ def _terms(
     X: Array,
     goal: Array,
     alpha: float,
-    relu: bool,
+    activation: Activation,
     sign: int,
     mistake: str | None,
 ) -> dict[str, Array]:
@@ -213,7 +233,7 @@ def _terms(
     rate = dtype.type(alpha)
     L = len(weights)
     m = X.shape[0]
-    _, layers = _stepmath.forward(weights, X, relu)
+    _, layers = _stepmath.forward(weights, X, activation)
     terms: dict[str, Array] = {f"layer_{l}": layers[l] for l in range(1, L + 1)}
     terms["error"] = np.asarray(_stepmath.errors(layers[L], goal).sum(dtype=dtype))
     flip = -1 if mistake == "wrong sign" else 1
@@ -227,14 +247,13 @@ def _terms(
 
     for l in range(L - 1, 0, -1):
         W, d = weights[l], deltas[l + 1]
-        mask = _stepmath.relu2deriv(layers[l]) if relu else np.ones_like(layers[l])
+        mask = _stepmath.derivative(layers[l], activation)
         if mistake == "derivative before relu":
-            after = _stepmath.relu2deriv(layers[l + 1]) if relu else 1
-            deltas[l] = _stepmath.dot_t(d * after, W)
+            deltas[l] = _stepmath.dot_t(d * _stepmath.derivative(layers[l + 1], activation), W)
         elif mistake == "derivative missing":
             deltas[l] = _stepmath.dot_t(d, W)
         elif mistake == "relu instead of derivative":
-            deltas[l] = _stepmath.relu(_stepmath.dot_t(d, W))
+            deltas[l] = _stepmath.activate(_stepmath.dot_t(d, W), activation)
         elif mistake == "updated weights":
             updated = W - sign * rate * _stepmath.weight_delta(layers[l], d)
             deltas[l] = _stepmath.dot_t(d, updated) * mask
@@ -288,7 +307,7 @@ def _given(value: Any, count: int, names: Sequence[str], what: str) -> list[tupl
 _IN_THE_DELTAS = ("derivative before relu", "derivative missing", "relu instead of derivative")
 
 
-def _hint(mistake: str, name: str, n_layers: int) -> str:
+def _hint(mistake: str, name: str, n_layers: int, activation: Activation) -> str:
     """The mistake's text for the layer it concerns: a hidden delta's mistake starts at
     the last hidden layer (the first delta computed back), whatever term shows it."""
     if mistake in (*_IN_THE_DELTAS, "updated weights"):
@@ -296,7 +315,15 @@ def _hint(mistake: str, name: str, n_layers: int) -> str:
     else:
         digits = [int(p) for p in name.split("_") if p.isdigit()]
         l = digits[0] if digits else 0
-    return MISTAKES[mistake].replace("{l}", str(l)).replace("{n}", str(l + 1))
+    text = MISTAKES[mistake]
+    words = {
+        "act": activation.label,
+        "deriv": _stepmath.DERIVATIVE_NAMES.get(activation, "1"),
+        **_WORDS.get(activation, {"why": "", "factor": ""}),
+    }
+    for key, word in words.items():
+        text = text.replace("{" + key + "}", word)
+    return text.replace("{l}", str(l)).replace("{n}", str(l + 1))
 
 
 def check_step(
@@ -338,7 +365,7 @@ def check_step(
     model = net.copy()  # the step runs on a copy: net keeps its weights
     before = [np.array(w) for w in model.weights]
     trace = model.step(X, y, alpha=alpha, backend=backend)
-    relu = _stepmath.is_relu(net.activation, "check_step")
+    activation = _stepmath.activation_of(net.activation)
     rows = np.asarray(trace.layers[0])
     goal = np.asarray(y, dtype=rows.dtype).reshape(np.asarray(trace.layers[-1]).shape)
     L = len(before)
@@ -368,7 +395,7 @@ def check_step(
 
     def with_mistake(mistake: str) -> dict[str, Array]:
         if mistake not in computed:
-            computed[mistake] = _terms(before, rows, goal, alpha, relu, sign, mistake)
+            computed[mistake] = _terms(before, rows, goal, alpha, activation, sign, mistake)
         return computed[mistake]
 
     def close(a: Array, b: Array) -> bool:
@@ -392,7 +419,7 @@ def check_step(
                 break
         hint: str | None = None
         if found is not None:
-            hint = _hint(found, name, L)
+            hint = _hint(found, name, L, activation)
         elif got.shape != want.shape:
             hint = f"expected shape {want.shape}, got {got.shape}"
         checks.append(TermCheck(name, False, want, got, found, hint))

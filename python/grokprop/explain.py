@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 
 from . import _stepmath
 from ._stepmath import Array
+from .specs import Activation
 
 __all__ = ["explain_step", "explain_trace", "explanation", "trace_explanation"]
 
@@ -96,19 +97,20 @@ class _Lines:
 # -- what is explained -----------------------------------------------------------------------
 
 
-def _relu_of(trace: Any, relu: bool | None) -> bool:
-    """relu or linear hidden layers: as given, else the trace's ``activation`` if it has
-    one, else inferred (relu leaves hidden values >= 0 and the delta of a 0 unit exactly 0)."""
-    if relu is not None:
-        return bool(relu)
-    activation = getattr(trace, "activation", None)
+def _activation_of(trace: Any, activation: Activation | str | None) -> Activation:
+    """The hidden layers' activation: as given, else the trace's ``activation`` if it has
+    one, else relu or linear inferred (relu leaves hidden values >= 0 and the delta of a 0
+    unit exactly 0)."""
+    if activation is None:
+        activation = getattr(trace, "activation", None)
     if activation is not None:
-        return _stepmath.is_relu(activation, "explain_trace")
+        return _stepmath.activation_of(activation)
     hidden = list(zip(trace.layers[1:-1], trace.deltas[:-1]))
-    return bool(hidden) and all(
+    relu = bool(hidden) and all(
         not np.any(np.asarray(a) < 0) and np.all(np.asarray(d)[np.asarray(a) == 0] == 0)
         for a, d in hidden
     )
+    return Activation.RELU if relu else Activation.LINEAR
 
 
 def _explain(
@@ -117,7 +119,7 @@ def _explain(
     weight_deltas: Sequence[Array],
     errors: Array,
     *,
-    use_relu: bool,
+    activation: Activation,
     goal: Array,
     weights: Sequence[Array] | None,
     new_weights: Sequence[Array] | None,
@@ -132,6 +134,9 @@ def _explain(
     out = _Lines()
     L = len(layers) - 1
     m = layers[0].shape[0]
+    nonlinear = activation is not Activation.LINEAR
+    act = activation.label
+    deriv = _stepmath.DERIVATIVE_NAMES.get(activation, "")
     out.text(title)
     out.text("· is the dot product, * elementwise, ᵀ the transpose; every delta uses the")
     out.text("weights from before this step's update.")
@@ -141,15 +146,15 @@ def _explain(
     out.eq("layer_0", "=", f.matrix(layers[0]))
     for l in range(1, L + 1):
         w = f"weights_{l - 1}_{l}"
-        hidden = use_relu and l < L
-        symbolic = f"relu(layer_{l - 1} · {w})" if hidden else f"layer_{l - 1} · {w}"
+        hidden = nonlinear and l < L
+        symbolic = f"{act}(layer_{l - 1} · {w})" if hidden else f"layer_{l - 1} · {w}"
         steps = [symbolic]
         if weights is not None:
             product = f"{f.matrix(layers[l - 1])} · {f.matrix(weights[l - 1])}"
-            steps.append(f"relu({product})" if hidden else product)
+            steps.append(f"{act}({product})" if hidden else product)
             if hidden:
                 pre = _stepmath.dot(layers[l - 1], weights[l - 1])
-                steps.append(f"relu({f.matrix(pre)})")
+                steps.append(f"{act}({f.matrix(pre)})")
         steps.append(f.matrix(layers[l]))
         out.eq(f"layer_{l}", "=", *steps)
     total = errors.dtype.type(0)
@@ -189,18 +194,18 @@ def _explain(
         for l in range(L - 1, 0, -1):
             w = f"weights_{l}_{l + 1}"
             symbolic = f"layer_{l + 1}_delta · {w}ᵀ" + (
-                f" * relu2deriv(layer_{l})" if use_relu else ""
+                f" * {deriv}(layer_{l})" if nonlinear else ""
             )
             steps = [symbolic]
-            mask = f.matrix(_stepmath.relu2deriv(layers[l]))
+            mask = f.matrix(_stepmath.derivative(layers[l], activation))
             if weights is not None:
                 product = f"{f.matrix(d[l])} · {f.matrix(weights[l].T)}"
                 back = _stepmath.dot_t(d[l], weights[l])
-                if use_relu:
+                if nonlinear:
                     steps += [f"({product}) * {mask}", f"{f.matrix(back)} * {mask}"]
                 else:
                     steps.append(product)
-            elif use_relu:
+            elif nonlinear:
                 steps.append(f"(layer_{l + 1}_delta · {w}ᵀ) * {mask}")
             steps.append(f.matrix(d[l - 1]))
             out.eq(f"layer_{l}_delta", "=", *steps)
@@ -267,7 +272,7 @@ def trace_explanation(
     weights: Sequence[ArrayLike] | None = None,
     alpha: float | None = None,
     goal: ArrayLike | None = None,
-    relu: bool | None = None,
+    activation: Activation | str | None = None,
     convention: Convention = "book",
     digits: int = 5,
 ) -> str:
@@ -289,12 +294,12 @@ def trace_explanation(
                 f"weights must have the shapes {shapes} of the trace's layers, got "
                 f"{[w.shape for w in matrices]}"
             )
-    use_relu = _relu_of(trace, relu)
+    hidden = _activation_of(trace, activation)
     sizes = [a.shape[1] for a in layers]
     rows = layers[0].shape[0]
     title = (
         f"One iteration of backpropagation: {sizes}, "
-        f"{'relu' if use_relu else 'linear'} hidden layers"
+        f"{hidden.label} hidden layers"
         + (f", alpha = {alpha:g}" if alpha is not None else "")
         + (f", {rows} rows (weight deltas averaged)" if rows > 1 else "")
     )
@@ -303,7 +308,7 @@ def trace_explanation(
         deltas,
         _as_list(trace.weight_deltas),
         np.asarray(trace.errors),
-        use_relu=use_relu,
+        activation=hidden,
         goal=target,
         weights=matrices,
         new_weights=None,
@@ -320,7 +325,8 @@ def explain_trace(trace: Any, *, file: IO[str] | None = None, **options: Any) ->
     A :class:`grokprop.StepTrace` holds the layers, deltas and weight deltas, not the
     weights it started from nor alpha: pass ``weights=`` (as they were before the step) and
     ``alpha=`` to see the products and the update, or use :func:`explain_step`. ``goal``
-    defaults to the prediction minus its delta; ``relu`` is inferred unless given.
+    defaults to the prediction minus its delta; ``activation`` (an :class:`Activation` or its
+    name) is the trace's, else relu or linear inferred, unless given.
     ``convention`` is ``"book"``, ``"other"`` or ``"both"`` (see the module).
     """
     print(trace_explanation(trace, **options), file=file or sys.stdout)
@@ -337,17 +343,16 @@ def explanation(
     backend: str | None = None,
 ) -> str:
     """The text :func:`explain_step` prints."""
-    _stepmath.is_relu(net.activation, "explain_step")
+    hidden = _stepmath.activation_of(net.activation)
     model = net.copy()  # the step runs on a copy: net keeps its weights
     before = [w.copy() for w in model.weights]
     trace = model.step(X, y, alpha=alpha, backend=backend)
     dtype = before[0].dtype
-    activation = str(getattr(net.activation, "label", net.activation))
     layers = _as_list(trace.layers)
     goal = np.asarray(y, dtype=dtype).reshape(layers[-1].shape)
     rows = layers[0].shape[0]
     title = (
-        f"One iteration of backpropagation: Network {list(net.sizes)}, {activation}, "
+        f"One iteration of backpropagation: Network {list(net.sizes)}, {hidden.label}, "
         f"alpha = {alpha:g}, {rows} row{'s' if rows > 1 else ''}"
         + (" (weight deltas averaged over the rows)" if rows > 1 else "")
     )
@@ -356,7 +361,7 @@ def explanation(
         _as_list(trace.deltas),
         _as_list(trace.weight_deltas),
         np.asarray(trace.errors),
-        use_relu=activation == "relu",
+        activation=hidden,
         goal=goal,
         weights=before,
         new_weights=[np.asarray(w) for w in model.weights],

@@ -105,19 +105,13 @@ class ExplorerState:
             before = [w.copy() for w in self.net.weights]
             X, y = self.X[rows], self.y[rows]
             trace = self.net.step(X, y, alpha=self.setup.alpha, backend=self.backend)
-            activation = self.net.activation
-            if activation in ("relu", "linear"):
-                text = trace_explanation(
-                    trace,
-                    weights=before,
-                    alpha=self.setup.alpha,
-                    goal=y,
-                    relu=activation == "relu",
-                )
-            else:
-                # grokprop.explain spells out relu2deriv only: a sigmoid or tanh step is
-                # never explained as if it were linear (wrong numbers), it says so instead
-                text = f"No step explanation for {activation} networks yet (relu, linear only)."
+            text = trace_explanation(
+                trace,
+                weights=before,
+                alpha=self.setup.alpha,
+                goal=y,
+                activation=self.net.activation,
+            )
             self.last_step = LastStep(trace, before, rows, text)
             self.steps += 1
             self.next_batch = (self.next_batch + 1) % len(self.batches)
