@@ -4,6 +4,7 @@ trace's own explanation, the command, and the written-out step math against the 
 from __future__ import annotations
 
 import io
+import pickle
 from typing import Any
 
 import numpy as np
@@ -162,6 +163,20 @@ def test_trace_explain_prints_what_the_trace_holds(
     out = io.StringIO()
     trace.explain(weights=weights, alpha=0.2, convention="both", file=out)
     assert "Both conventions give the same new weights, bit for bit: yes" in out.getvalue()
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "linear", "relu"])
+def test_a_trace_knows_its_activation(activation: str) -> None:
+    """``trace.explain()`` names the network's activation without being told it: the trace
+    records it (a sigmoid or tanh trace must not be explained as relu)."""
+    X, y = gp.datasets.streetlights("nonlinear")
+    net = gp.Network([3, 4, 1], seed=1, activation=activation)
+    weights = [w.copy() for w in net.weights]
+    trace = net.step(X[:1], y[:1], alpha=0.2)
+    assert trace.activation is gp.Activation.parse(activation)
+    told = trace_explanation(trace, weights=weights, alpha=0.2, activation=activation)
+    assert trace_explanation(trace, weights=weights, alpha=0.2) == told
+    assert pickle.loads(pickle.dumps(trace)).activation is trace.activation
 
 
 def test_linear_and_mini_batch_steps() -> None:

@@ -100,13 +100,18 @@ class StepTrace:
     """The average ``outer(layer_l, delta_{l+1})`` over the rows, applied times ``alpha``."""
     errors: FloatArray
     """Per-row error ``sum_j (layer_L - y)**2`` before the update."""
+    activation: Activation | None = None
+    """The hidden layers' activation (what :meth:`explain` and :meth:`draw` name)."""
 
     @classmethod
-    def _of(cls, out: StepArrays) -> StepTrace:
-        """``StepTrace(*out)`` without the frozen dataclass's per-field ``__init__`` (as
-        :meth:`History._of`): a step on the book network is a few microseconds."""
+    def _of(cls, out: StepArrays, activation: Activation) -> StepTrace:
+        """``StepTrace(*out, activation)`` without the frozen dataclass's per-field
+        ``__init__`` (as :meth:`History._of`): a step on the book network is a few
+        microseconds."""
         trace = object.__new__(cls)
-        trace.__dict__.update(zip(StepArrays._fields, out))
+        fields = trace.__dict__
+        fields.update(zip(StepArrays._fields, out))
+        fields["activation"] = activation
         return trace
 
     @property
@@ -341,7 +346,7 @@ class Network:
             out, outcome = engine.step_transaction(
                 weights.buffer, weights.views, rows, targets, alpha, self._activation
             )
-            trace = StepTrace._of(out)
+            trace = StepTrace._of(out, self._activation)
             if outcome:
                 self._refuse(outcome, 0, trace.error)
             return trace
