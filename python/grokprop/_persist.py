@@ -31,22 +31,21 @@ the old file or the new complete one, whatever happens during the write.
 from __future__ import annotations
 
 import contextlib
-import errno
 import itertools
 import math
 import os
 import re
-import secrets
 import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from . import _validation as check
+from ._atomic import kind as _kind
+from ._atomic import not_saved, replace_atomically
 from ._typing import FloatArray, FloatDType
 from ._version import __version__
 from .specs import FLOAT_DTYPES, Activation, as_float_dtype
@@ -55,6 +54,8 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "read_network", "write_network"]
 
 FORMAT = "grokprop.Network"
 FORMAT_VERSION = 1
+#: What a failed save says it could not save.
+SUBJECT = "a grokprop network"
 _HEADER = ("format", "format_version", "grokprop_version", "sizes", "activation", "dtype")
 _WEIGHTS = re.compile(r"weights_(0|[1-9][0-9]{0,8})")
 
@@ -111,7 +112,7 @@ def write_network(
         "dtype": np.array(dtype.name),
     }
     arrays.update({f"weights_{l}": w for l, w in enumerate(weights)})
-    _replace_atomically(name, lambda file: np.savez(file, **arrays))
+    replace_atomically(name, lambda file: np.savez(file, **arrays), SUBJECT)
 
 
 def _check_weights(
@@ -132,81 +133,8 @@ def _check_weights(
             raise _not_saved(name, f"weights[{l}] holds NaN or inf")
 
 
-def _replace_atomically(name: str, write: Callable[[IO[bytes]], object]) -> None:
-    """Run ``write`` on a new file beside ``name``, then rename it to ``name``."""
-    # write through a symlink, as opening the path for writing would
-    target = os.path.realpath(name)
-    try:
-        existing: os.stat_result | None = os.stat(target)  # noqa: PTH116
-    except FileNotFoundError:
-        existing = None
-    if existing is not None:
-        if not stat.S_ISREG(existing.st_mode):
-            raise _not_saved(name, f"it is {_kind(existing.st_mode)}, not a regular file")
-        if not os.access(target, os.W_OK):  # a rename would replace a read-only file
-            raise PermissionError(
-                errno.EACCES, "cannot save a grokprop network over a read-only file", name
-            )
-    directory, base = os.path.split(target)
-    temp, fd = _create_beside(directory, base, name)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            if existing is not None:  # the permissions the overwritten file had
-                with contextlib.suppress(OSError):
-                    os.chmod(temp, stat.S_IMODE(existing.st_mode))  # noqa: PTH101
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)  # noqa: PTH105
-    except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
-        with contextlib.suppress(OSError):
-            os.unlink(temp)  # noqa: PTH108
-        raise
-    _sync_directory(directory)
-
-
-def _create_beside(directory: str, base: str, name: str) -> tuple[str, int]:
-    """A new file ``.<base>.<random>.tmp`` in ``directory``, open for writing.
-
-    Made with ``os.open``'s mode 0o666, so the process umask applies as to any new file.
-    """
-    for _ in range(100):
-        temp = str(Path(directory) / f".{base[:200]}.{secrets.token_hex(4)}.tmp")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        try:
-            return temp, os.open(temp, flags, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            why = (
-                "; save writes a new file beside the target and renames it over the "
-                "target, so the directory must be writable"
-                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
-                else ""
-            )
-            raise OSError(
-                exc.errno,
-                f"cannot save a grokprop network: cannot create a file in {directory!r} "
-                f"({exc.strerror}){why}",
-                name,
-            ) from exc
-    raise FileExistsError(
-        errno.EEXIST, "cannot save a grokprop network: no free temporary name", name
-    )
-
-
-def _sync_directory(directory: str) -> None:
-    """Make the rename durable (POSIX; elsewhere, or if refused, the rename stands)."""
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _not_saved(name: str, what: str) -> ValueError:
-    return ValueError(f"{name}: cannot save a grokprop network: {what}")
+    return not_saved(name, SUBJECT, what)
 
 
 # -- load -------------------------------------------------------------------------------------
@@ -259,19 +187,6 @@ def _open_regular(name: str) -> Iterator[tuple[IO[bytes], int]]:
         raise
     with file:
         yield file, status.st_size
-
-
-def _kind(mode: int) -> str:
-    for test, kind in [
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ]:
-        if test(mode):
-            return kind
-    return "not a plain file"
 
 
 def _entry(filename: str) -> str:

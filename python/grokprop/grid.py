@@ -11,7 +11,7 @@ gives the same bits; each network is what ``Network(...).fit(...)`` gives alone.
 
 Only specs and arrays travel to a worker (:class:`ChunkTask`), and only arrays come back.
 With ``out=`` the driver writes each chunk, as it arrives, to its own Parquet file (temp
-file + ``os.replace``) beside a manifest of the grid; a rerun skips the chunks on disk.
+file, fsync, ``os.replace``: grokprop._atomic) beside a manifest of the grid; a rerun skips the chunks on disk.
 """
 
 from __future__ import annotations
@@ -23,18 +23,18 @@ import hashlib
 import itertools
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import _display, _interrupt, datasets
 from . import _validation as check
+from ._atomic import replace_atomically
 from ._typing import FloatArray
 from ._version import __version__
 from .backends import backend_info, resolve
@@ -66,6 +66,8 @@ _CONVERGED = 1e-3
 _PENDING_WRITES = 2
 #: A piece of a chunk uses one more thread per this many networks (up to ``threads``).
 _NETWORKS_PER_THREAD = 2048
+#: What a failed write says it could not save (grokprop._atomic).
+_SUBJECT = "a grid chunk"
 _INSTALL_HINT = "pip install 'grokprop[parquet]'"
 
 
@@ -634,29 +636,20 @@ def _open_output(
         },
         indent=1,
     )
-    _write_atomically(manifest, lambda tmp: tmp.write_text(text))
+    data = text.encode()
+    replace_atomically(os.fspath(manifest), lambda file: file.write(data), _SUBJECT)
     return directory
-
-
-def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """``write`` a temp file beside ``path``, then rename it there: never half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        write(tmp)
-        tmp.replace(path)  # atomic: os.replace
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_chunk(directory: Path, index: int, table: pa.Table) -> None:
     import pyarrow.parquet as pq
 
-    def write(tmp: Path) -> None:
+    def write(file: IO[bytes]) -> None:
         # a dictionary only for the cell, statistics only where a reader filters: a
         # quarter of the default's time
         pq.write_table(
             table,
-            tmp,
+            file,
             use_dictionary=["cell"],
             write_statistics=["cell", "seed", "alpha"],
             # final errors are as random as doubles get: compressing them costs, gains nothing
@@ -665,7 +658,7 @@ def _write_chunk(directory: Path, index: int, table: pa.Table) -> None:
             },
         )
 
-    _write_atomically(directory / _chunk_name(index), write)
+    replace_atomically(os.fspath(directory / _chunk_name(index)), write, _SUBJECT)
 
 
 def _written_rows(path: Path) -> int | None:

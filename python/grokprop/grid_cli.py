@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover -- tomli is tomllib's backport
     import tomli as tomllib
 
-__all__ = ["GridConfig", "dask_executor", "load_config", "sweep_command"]
+__all__ = ["LEAN_DASK_CONFIG", "GridConfig", "dask_executor", "load_config", "sweep_command"]
 
 #: The settings of a grid (the axes of :meth:`grokprop.Grid.product`) and of a run.
 _GRID_KEYS = frozenset(
@@ -108,6 +108,18 @@ def _seeds(value: Any) -> Any:
     return value
 
 
+#: Dask settings for a cluster that only trains grid chunks: its monitoring costs, idle,
+#: ~6% of a core per process by default (the workers' stack profiler every 10 ms, the event
+#: loops' 20 ms ticks, memory checks every 100 ms) and ~1% with these (BENCHMARKS.md,
+#: "Grids"); none changes a result.
+LEAN_DASK_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 @contextlib.contextmanager
 def dask_executor(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     """Dask's executor for ``--scheduler`` / ``--workers``, else ``None`` (this process)."""
@@ -126,7 +138,10 @@ def dask_executor(scheduler: str | None, workers: int | None) -> Iterator[Any]:
         with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             yield client.get_executor()
         return
+    import dask
+
     with (
+        dask.config.set(LEAN_DASK_CONFIG),  # the workers get it too (their nannies pass it on)
         LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,

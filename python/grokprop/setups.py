@@ -35,6 +35,7 @@ import numpy as np
 
 from . import _persist, datasets
 from . import _validation as check
+from ._atomic import replace_atomically
 from ._typing import FloatArray
 from .specs import Activation
 
@@ -310,7 +311,7 @@ def _parse_json(text: str | bytes, what: str) -> Any:
 
 def _write_text(path: str | os.PathLike[str], text: str) -> None:
     data = text.encode("utf-8")
-    _persist._replace_atomically(os.fspath(path), lambda file: file.write(data))
+    replace_atomically(os.fspath(path), lambda file: file.write(data), _persist.SUBJECT)
 
 
 def parse_table(text: str) -> tuple[list[list[float]], list[list[float]]]:
