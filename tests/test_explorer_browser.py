@@ -147,6 +147,7 @@ def test_step_and_epoch_in_the_browser_show_network_step_and_fit(
     server: Server,
     tmp_path: Path,  # the browser first: it may skip
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -155,11 +156,16 @@ def test_step_and_epoch_in_the_browser_show_network_step_and_fit(
     began = time.monotonic()
     url = server.wait_url()
     driver.get(url)  # type: ignore[attr-defined]
-    wait = WebDriverWait(driver, PAGE_TIMEOUT)  # type: ignore[arg-type]
+    # the page redraws its outputs while it trains: an element found a moment ago may be
+    # replaced before its text is read (a stale reference), so waits and reads look again
+    wait = WebDriverWait(  # type: ignore[arg-type]
+        driver, PAGE_TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
+    )
 
     def text(css: str) -> str:
-        value: str = driver.find_element(By.CSS_SELECTOR, css).text  # type: ignore[attr-defined]
-        return value.strip()
+        # a one-element tuple: an empty text is a result too, not a reason to wait
+        found: tuple[str] = wait.until(lambda d: (d.find_element(By.CSS_SELECTOR, css).text,))
+        return found[0].strip()
 
     def press(name: str) -> None:
         button = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"button.gp-{name}"))
