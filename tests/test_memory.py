@@ -7,6 +7,7 @@ allocator calls under valgrind.
 
 from __future__ import annotations
 
+import sys
 import tracemalloc
 
 import numpy as np
@@ -21,12 +22,18 @@ def _peak_bytes(backend: str, epochs: int, batch_size: int) -> int:
     net = gp.Network(weights=[0.2 * rng.random_sample(s) - 0.1 for s in [(100, 40), (40, 10)]])
     # warm up with the same settings: the fit then reuses its spec, as the measured one does
     net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
+    # tracemalloc counts every thread's allocations: idle threads that earlier tests leave
+    # (tqdm's monitor, Dask's offload and event-loop threads) must not run while the fit
+    # holds the GIL, so the interpreter is asked not to hand it over meanwhile
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
     tracemalloc.start()
     try:
         net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+        sys.setswitchinterval(interval)
 
 
 @pytest.mark.parametrize("batch_size", [1, 20])
