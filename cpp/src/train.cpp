@@ -55,7 +55,7 @@ T* aligned_workspace(std::size_t count, py::array_t<T>& owner) {
 
 template <class T>
 py::array_t<T> train_as(const std::vector<Matrix>& weights, const Matrix& x, const Matrix& y,
-                   const TrainSpec& spec, const volatile std::uint8_t* stop) {
+                        const TrainSpec& spec, const volatile std::uint8_t* stop) {
     std::vector<Layer<T>> layers;
     layers.reserve(weights.size());
     for (const Matrix& w : weights) {

@@ -121,8 +121,7 @@ def step(
     for l in range(len(weights) - 1, 0, -1):
         back = dot_t(deltas[0], weights[l])
         backprop.insert(0, back)
-        nonlinear = activation is not Activation.LINEAR
-        deltas.insert(0, back * derivative(layers[l], activation) if nonlinear else back)
+        deltas.insert(0, back * derivative(layers[l], activation))  # linear: times 1
     weight_deltas = [weight_delta(layers[l], deltas[l]) for l in range(len(weights))]
     rate = dtype.type(alpha)
     new_weights = [

@@ -1,10 +1,10 @@
 """A network's weights: the book initialisation and the one aligned buffer they live in.
 
 Every weight matrix of a :class:`grokprop.Network` is a C-contiguous view into one
-zero-padded buffer, each starting on a 64-byte boundary. A fit saves, checks and restores
-all of them with one NumPy call each (:meth:`WeightBuffer.snapshot`,
-:meth:`WeightBuffer.restore`, :meth:`WeightBuffer.all_finite`), which matters for the
-chapter's tiny networks, and the compiled kernels' vector loads of a row never straddle
+zero-padded buffer, each starting on a 64-byte boundary. A fit's transaction saves, checks
+and restores all of them at once through :attr:`WeightBuffer.buffer` (one copy, one pass;
+grokprop.backends._protocol.transaction, or one ``_core`` call on cpp), which matters for
+the chapter's tiny networks, and the compiled kernels' vector loads of a row never straddle
 cache lines needlessly.
 """
 
@@ -107,15 +107,6 @@ class WeightBuffer:
             view[...] = matrix
             self.views.append(view)
         self.shapes: list[tuple[int, int]] = [(w.shape[0], w.shape[1]) for w in self.views]
-
-    def snapshot(self) -> FloatArray:
-        """A copy of every weight, for :meth:`restore`."""
-        saved: FloatArray = self.buffer.copy()
-        return saved
-
-    def restore(self, saved: FloatArray) -> None:
-        """Every weight back to what :meth:`snapshot` saved, in place (the views stay)."""
-        np.copyto(self.buffer, saved)
 
     def all_finite(self) -> bool:
         """No weight is NaN or inf (one pass over the buffer)."""

@@ -11,7 +11,8 @@ gives the same bits; each network is what ``Network(...).fit(...)`` gives alone.
 
 Only specs and arrays travel to a worker (:class:`ChunkTask`), and only arrays come back.
 With ``out=`` the driver writes each chunk, as it arrives, to its own Parquet file (temp
-file, fsync, ``os.replace``: grokprop._atomic) beside a manifest of the grid; a rerun skips the chunks on disk.
+file, fsync, ``os.replace``: grokprop._atomic) beside a manifest of the grid; a rerun skips
+the chunks on disk.
 """
 
 from __future__ import annotations
