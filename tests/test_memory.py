@@ -7,7 +7,9 @@ allocator calls under valgrind.
 
 from __future__ import annotations
 
+import gc
 import sys
+import threading
 import tracemalloc
 
 import numpy as np
@@ -17,6 +19,21 @@ import grokprop as gp
 
 
 def _peak_bytes(backend: str, epochs: int, batch_size: int) -> int:
+    """The peak of a fit's traced allocations, the fit run inline on a thread of its own.
+
+    On the main thread a long fit (numpy's, here) trains in a worker thread while the main
+    thread polls for Ctrl-C, and whatever a poll allocates would be counted at random
+    moments; off the main thread the fit runs inline (grokprop._interrupt), and the main
+    thread waits in a plain join, allocating nothing.
+    """
+    peaks: list[int] = []
+    worker = threading.Thread(target=lambda: peaks.append(_traced_fit(backend, epochs, batch_size)))
+    worker.start()
+    worker.join()
+    return peaks[0]
+
+
+def _traced_fit(backend: str, epochs: int, batch_size: int) -> int:
     X, y = gp.datasets.random_onehot(200, 100, 10, seed=0)
     rng = np.random.RandomState(0)
     net = gp.Network(weights=[0.2 * rng.random_sample(s) - 0.1 for s in [(100, 40), (40, 10)]])
@@ -24,15 +41,18 @@ def _peak_bytes(backend: str, epochs: int, batch_size: int) -> int:
     net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
     # tracemalloc counts every thread's allocations: idle threads that earlier tests leave
     # (tqdm's monitor, Dask's offload and event-loop threads) must not run while the fit
-    # holds the GIL, so the interpreter is asked not to hand it over meanwhile
+    # holds the GIL, so the interpreter is asked not to hand it over meanwhile; a garbage
+    # collection must not free or allocate in the middle either
     interval = sys.getswitchinterval()
     sys.setswitchinterval(100.0)
+    gc.disable()
     tracemalloc.start()
     try:
         net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+        gc.enable()
         sys.setswitchinterval(interval)
 
 
