@@ -7,8 +7,9 @@
 #   3. the wheel, with its test extra, in a fresh venv outside the tree: the wheel's tests from
 #      a copy of tests/, scripts/ + pyproject.toml (as cibuildwheel's test-sources), importing only the
 #      installed grokprop; then the startup measurements (scripts/measure_startup.py)
-#   4. the sdist, built once more, in another fresh venv WITHOUT numba: grokprop --version,
-#      backends, chapter6 and verify, then the test suite with only cpp and numpy required
+#   4. the same wheel (built from the sdist) in another fresh venv WITHOUT numba: grokprop
+#      --version, backends, chapter6 and verify, then the test suite with only cpp and numpy
+#      required (building the sdist once more would repeat step 1's build from it)
 #   5. Linux: auditwheel show;  6. cibuildwheel --print-build-identifiers lists the matrix
 #
 # Environment: PYTHON (default python3) builds and runs everything.
@@ -72,40 +73,40 @@ run_tests_outside "$work/venv-wheel" "$work/wheel-tests" tests/test_distribution
 (cd "$work" && "$work/venv-wheel/bin/python" "$root/scripts/measure_startup.py")
 endgroup
 
-group "4. the sdist in a fresh venv without numba: smoke test, then the tests"
-"$python" -m venv "$work/venv-sdist"
-"$work/venv-sdist/bin/python" -m pip install --quiet "$sdist"
+group "4. the wheel (from the sdist) in a fresh venv without numba: smoke test, then the tests"
+"$python" -m venv "$work/venv-nonumba"
+"$work/venv-nonumba/bin/python" -m pip install --quiet "$wheel"
 cd "$work"
-"$work/venv-sdist/bin/python" -c 'import importlib.util as u; assert u.find_spec("numba") is None'
-version=$("$work/venv-sdist/bin/python" -c 'import grokprop; print(grokprop.__version__)')
-[[ $("$work/venv-sdist/bin/grokprop" --version) == "grokprop, version $version" ]] ||
+"$work/venv-nonumba/bin/python" -c 'import importlib.util as u; assert u.find_spec("numba") is None'
+version=$("$work/venv-nonumba/bin/python" -c 'import grokprop; print(grokprop.__version__)')
+[[ $("$work/venv-nonumba/bin/grokprop" --version) == "grokprop, version $version" ]] ||
   fail "grokprop --version does not print $version"
-"$work/venv-sdist/bin/grokprop" backends | tee "$work/backends.txt"
-grep -q "^cpp    available$" "$work/backends.txt" || fail "cpp is not available from the sdist"
+"$work/venv-nonumba/bin/grokprop" backends | tee "$work/backends.txt"
+grep -q "^cpp    available$" "$work/backends.txt" || fail "cpp is not available from the wheel"
 grep -q "^numba  unavailable: .*numba could not be imported" "$work/backends.txt" ||
   fail "numba is not reported unavailable with its reason"
-"$work/venv-sdist/bin/grokprop" chapter6 | tee "$work/chapter6.txt"
+"$work/venv-nonumba/bin/grokprop" chapter6 | tee "$work/chapter6.txt"
 [[ $(tail -n 1 "$work/chapter6.txt") == \
   "verify vs numpy reference, bitwise: cpp yes, numba unavailable -> OK" ]] ||
   fail "grokprop chapter6 did not end with the expected verification"
-"$work/venv-sdist/bin/grokprop" verify --sizes 784,128,10 --rows 50 --epochs 1 --alpha 0.005 --weight-scale 0.1
+"$work/venv-nonumba/bin/grokprop" verify --sizes 784,128,10 --rows 50 --epochs 1 --alpha 0.005 --weight-scale 0.1
 # the test extra minus numba, read from the installed metadata
-test_requires=$("$work/venv-sdist/bin/python" -c '
+test_requires=$("$work/venv-nonumba/bin/python" -c '
 from importlib.metadata import requires
 for req in requires("grokprop"):
     name, _, marker = req.partition(";")
     if marker.strip() == "extra == \"test\"" and not name.startswith("grokprop") and not name.startswith("numba"):
         print(name.strip())')
 # shellcheck disable=SC2086  # one requirement per word
-"$work/venv-sdist/bin/python" -m pip install --quiet $test_requires
+"$work/venv-nonumba/bin/python" -m pip install --quiet $test_requires
 # test_readme runs the README's own examples (which use every backend) against the
 # repository's README: it runs in the tree, with numba (.ci/run's first step), not here
-GROKPROP_REQUIRE_BACKENDS=cpp,numpy run_tests_outside "$work/venv-sdist" "$work/sdist-tests" \
+GROKPROP_REQUIRE_BACKENDS=cpp,numpy run_tests_outside "$work/venv-nonumba" "$work/nonumba-tests" \
   --ignore=tests/test_readme.py
 # every skip must be a numba test, skipped because numba is absent and not required
-skips=$(grep -c "^SKIPPED" "$work/sdist-tests/pytest.log" || true)
+skips=$(grep -c "^SKIPPED" "$work/nonumba-tests/pytest.log" || true)
 (( skips > 0 )) || fail "no numba test was skipped without numba"
-if grep "^SKIPPED" "$work/sdist-tests/pytest.log" | grep -v "backend 'numba' is not required"; then
+if grep "^SKIPPED" "$work/nonumba-tests/pytest.log" | grep -v "backend 'numba' is not required"; then
   fail "a test was skipped for another reason than numba's absence"
 fi
 cd "$root"
