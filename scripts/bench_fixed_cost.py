@@ -3,14 +3,17 @@
 W1 (the book network): a 60-epoch fit on the book's int data against ``_core.train`` of the
 same work, and a one-row step (a row owning its memory, and a row view ``X[:1]`` as the book
 writes it) against ``_core.step``. ``timeit`` minimum of 3 x 2,000 calls, the calls
-interleaved 7 times, medians of the 7 (BENCHMARKS.md, "The redesign ..."). Run with an
-optional label: ``python scripts/bench_fixed_cost.py after``.
+interleaved 7 times, medians of the 7 (BENCHMARKS.md, "The redesign ..."); then the median
+of single calls (20 rounds of 500 each, interleaved, less an empty call's), which a shared
+machine's preemptions disturb less than any batch's mean. Run with an optional label:
+``python scripts/bench_fixed_cost.py after``.
 """
 
 from __future__ import annotations
 
 import statistics
 import sys
+import time
 import timeit
 from collections.abc import Callable
 
@@ -48,6 +51,27 @@ def main() -> None:
         f"step-raw={med['step'] - med['raw_step']:.2f}us "
         f"view-raw={med['step_view_row'] - med['raw_step']:.2f}us"
     )
+    single = _single_call_medians({**calls, "empty": lambda: None})
+    empty = single.pop("empty")
+    print("single calls:", " ".join(f"{name}={us - empty:.2f}us" for name, us in single.items()))
+    print(
+        f"single calls: fit/raw={(single['fit'] - empty) / (single['raw_train'] - empty):.2f}x "
+        f"step-raw={single['step'] - single['raw_step']:.2f}us "
+        f"view-raw={single['step_view_row'] - single['raw_step']:.2f}us"
+    )
+
+
+def _single_call_medians(calls: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """The median of each call's own time (µs), the calls interleaved in rounds."""
+    clock = time.perf_counter_ns
+    times: dict[str, list[int]] = {name: [] for name in calls}
+    for _ in range(20):
+        for name, call in calls.items():
+            for _ in range(500):
+                start = clock()
+                call()
+                times[name].append(clock() - start)
+    return {name: statistics.median(ns) / 1000 for name, ns in times.items()}
 
 
 if __name__ == "__main__":
