@@ -6,8 +6,9 @@
 //   name            the Python member name,
 //   identity        true if apply is the identity and factor is 1 (loops then skip both),
 //   side_by_side    how many vectors a lane loop should evaluate at once (apply on an
-//                   expmath::Pack of them): 2 for the exp-based activations, whose long
-//                   dependency chains then overlap; 1 for the others,
+//                   expmath::Pack of them): for the exp-based activations several, whose
+//                   long dependency chains then overlap (tanh 4, sigmoid 2: measured,
+//                   BENCHMARKS.md); 1 for the others,
 //   apply(x)        the activation of a sum x,
 //   factor(out)     its derivative from the activation's *output* `out`, as the factor the
 //                   back-propagated value is multiplied by (a multiply, as the reference's
@@ -118,7 +119,7 @@ template <>
 struct ActivationOps<Activation::tanh> {
     static constexpr const char* name = "TANH";
     static constexpr bool identity = false;
-    static constexpr std::size_t side_by_side = 2;
+    static constexpr std::size_t side_by_side = 4;
 
     template <class T, std::size_t N, std::size_t P = 1>
     static GROKPROP_INLINE expmath::Vec<T, N, P> apply(expmath::Vec<T, N, P> x) noexcept {

@@ -73,12 +73,12 @@ struct Constants<float> {
                                          0x1.0p+0f};
 };
 
-/// P vectors of N lanes of T (Pack) or of their comparison masks (MaskPack),
-/// operated on side by side: every operator applies to the P members in turn, so a pack holds
-/// P independent dependency chains whose latencies overlap (the sweep evaluates sigmoid and
-/// tanh two vectors at a time; docs/design.md, "Sweeps"). Lane for lane the operations of one
-/// vector. The members are named here, not passed as template arguments, which would drop
-/// the vector types' attributes.
+/// P vectors of N lanes of T (Pack) or of their comparison masks (MaskPack), operated on side
+/// by side: every operator applies to the P members in turn, so a pack holds P independent
+/// dependency chains whose latencies overlap (the sweep evaluates sigmoid and tanh several
+/// vectors at a time; docs/design.md, "exp, sigmoid, tanh"). Lane for lane the operations of
+/// one vector. The members are named here, not passed as template arguments, which would
+/// drop the vector types' attributes.
 template <class T, std::size_t N, std::size_t P>
 struct Pack {
     static_assert(N > 1 && P > 1, "a pack holds several vectors");

@@ -491,8 +491,8 @@ private:
         if constexpr (!Act::identity && V > 1 && L % V == 0) {
             // explicit vectors: GCC does not vectorise the scalar exp of sigmoid and tanh
             // (expmath.hpp) in a lane loop; lane for lane the same operations, so the same
-            // bits. P vectors at a time: their exp chains overlap (one chain's latency, not the
-            // arithmetic, bounds it); four spill on AVX2 and were no faster (BENCHMARKS.md)
+            // bits. P vectors at a time (Act::side_by_side): their exp chains overlap (one
+            // chain's latency, not the arithmetic, bounds it; BENCHMARKS.md)
             for (std::size_t lane = 0; lane < L; lane += V * P) {
                 expmath::Vec<T, V, P> x;
                 if constexpr (P == 1) {
