@@ -5,6 +5,10 @@
 // ActivationOps<A> gives
 //   name            the Python member name,
 //   identity        true if apply is the identity and factor is 1 (loops then skip both),
+//   side_by_side    how many vectors a lane loop should evaluate at once (apply on an
+//                   expmath::Pack of them): for the exp-based activations several, whose
+//                   long dependency chains then overlap (tanh 4, sigmoid 2: measured,
+//                   BENCHMARKS.md); 1 for the others,
 //   apply(x)        the activation of a sum x,
 //   factor(out)     its derivative from the activation's *output* `out`, as the factor the
 //                   back-propagated value is multiplied by (a multiply, as the reference's
@@ -47,6 +51,7 @@ template <>
 struct ActivationOps<Activation::linear> {
     static constexpr const char* name = "LINEAR";
     static constexpr bool identity = true;
+    static constexpr std::size_t side_by_side = 1;
 
     template <class T, std::size_t N>
     static GROKPROP_INLINE simd::Vec<T, N> apply(simd::Vec<T, N> x) noexcept {
@@ -62,6 +67,7 @@ template <>
 struct ActivationOps<Activation::relu> {
     static constexpr const char* name = "RELU";
     static constexpr bool identity = false;
+    static constexpr std::size_t side_by_side = 1;
 
     /// relu(x) = x if x > 0 else x - x, as the reference's numpy.where(z > 0, z, z - z):
     /// x - x is +0 for every finite x (negative numbers and -0 give +0) and NaN for NaN and
@@ -95,10 +101,11 @@ template <>
 struct ActivationOps<Activation::sigmoid> {
     static constexpr const char* name = "SIGMOID";
     static constexpr bool identity = false;
+    static constexpr std::size_t side_by_side = 2;
 
-    template <class T, std::size_t N>
-    static GROKPROP_INLINE simd::Vec<T, N> apply(simd::Vec<T, N> x) noexcept {
-        return expmath::sigmoid<T, N>(x);
+    template <class T, std::size_t N, std::size_t P = 1>
+    static GROKPROP_INLINE expmath::Vec<T, N, P> apply(expmath::Vec<T, N, P> x) noexcept {
+        return expmath::sigmoid<T, N, P>(x);
     }
     /// sigmoid'(out) = out * (1 - out).
     template <class T, std::size_t N>
@@ -112,10 +119,11 @@ template <>
 struct ActivationOps<Activation::tanh> {
     static constexpr const char* name = "TANH";
     static constexpr bool identity = false;
+    static constexpr std::size_t side_by_side = 4;
 
-    template <class T, std::size_t N>
-    static GROKPROP_INLINE simd::Vec<T, N> apply(simd::Vec<T, N> x) noexcept {
-        return expmath::tanh<T, N>(x);
+    template <class T, std::size_t N, std::size_t P = 1>
+    static GROKPROP_INLINE expmath::Vec<T, N, P> apply(expmath::Vec<T, N, P> x) noexcept {
+        return expmath::tanh<T, N, P>(x);
     }
     /// tanh'(out) = 1 - out * out.
     template <class T, std::size_t N>
@@ -130,6 +138,7 @@ struct ActivationTag {
     static constexpr Activation value = A;
     using Ops = ActivationOps<A>;
     static constexpr bool identity = Ops::identity;
+    static constexpr std::size_t side_by_side = Ops::side_by_side;
 
     /// The activation of one value.
     template <class T>
@@ -145,6 +154,16 @@ struct ActivationTag {
     template <class T, std::size_t N>
     static GROKPROP_INLINE simd::Vec<T, N> apply_lanes(simd::Vec<T, N> x) noexcept {
         return Ops::template apply<T, N>(x);
+    }
+    /// The activation of P vectors of N lanes evaluated side by side (P <= side_by_side).
+    template <class T, std::size_t N, std::size_t P>
+    static GROKPROP_INLINE expmath::Vec<T, N, P> apply_side_by_side(
+        expmath::Vec<T, N, P> x) noexcept {
+        if constexpr (P == 1) {
+            return Ops::template apply<T, N>(x);
+        } else {
+            return Ops::template apply<T, N, P>(x);
+        }
     }
     /// The derivative factor of N lanes of outputs.
     template <class T, std::size_t N>

@@ -5,7 +5,7 @@
 // operations in the same order: python/grokprop/backends/_expmath.py (the reference,
 // vectorised NumPy), backends/_numba_jit.py (numba, scalar) and here, for one vector of N lanes
 // of T (N == 1: the scalar T; the instruction-set copies differ only in N, never in the
-// operations). Only + - * /, comparisons, lane selects and integer bit operations are used,
+// operations), or for a Pack of P such vectors side by side (the same operations on each). Only + - * /, comparisons, lane selects and integer bit operations are used,
 // each an exact or correctly rounded IEEE operation; the build keeps -ffp-contract=off, so no
 // product is fused into a sum. The constants are _expmath.CONSTANTS, written as hex literals
 // (tests/test_expmath.py checks the two against each other, bit for bit, on every backend).
@@ -73,19 +73,105 @@ struct Constants<float> {
                                          0x1.0p+0f};
 };
 
-template <class T, std::size_t N>
-using Vec = simd::Vec<T, N>;
+/// P vectors of N lanes of T (Pack) or of their comparison masks (MaskPack), operated on side
+/// by side: every operator applies to the P members in turn, so a pack holds P independent
+/// dependency chains whose latencies overlap (the sweep evaluates sigmoid and tanh several
+/// vectors at a time; docs/design.md, "exp, sigmoid, tanh"). Lane for lane the operations of
+/// one vector. The members are named here, not passed as template arguments, which would
+/// drop the vector types' attributes.
+template <class T, std::size_t N, std::size_t P>
+struct Pack {
+    static_assert(N > 1 && P > 1, "a pack holds several vectors");
+    simd::Vec<T, N> v[P];
+};
+template <class T, std::size_t N, std::size_t P>
+struct MaskPack {
+    simd::Mask<T, N> v[P];
+};
 
-/// What a comparison of N lanes gives (N == 1: bool), and the lanes' integer bits.
+// Each operator: out.v[i] = a.v[i] op b.v[i] (a scalar operand is used as it is).
+#define GROKPROP_PACK_LOOP(expr)                \
+    GROKPROP_UNROLL                             \
+    for (std::size_t i = 0; i < P; ++i) {       \
+        out.v[i] = expr;                        \
+    }                                           \
+    return out
+
+// Arithmetic and comparisons of vectors, with another pack or a scalar T (all lanes).
+#define GROKPROP_PACK_ARITHMETIC(op, Out)                                                     \
+    template <class T, std::size_t N, std::size_t P>                                          \
+    GROKPROP_INLINE Out<T, N, P> operator op(const Pack<T, N, P>& a,                          \
+                                             const Pack<T, N, P>& b) noexcept {               \
+        Out<T, N, P> out;                                                                     \
+        GROKPROP_PACK_LOOP(a.v[i] op b.v[i]);                                                 \
+    }                                                                                         \
+    template <class T, std::size_t N, std::size_t P>                                          \
+    GROKPROP_INLINE Out<T, N, P> operator op(const Pack<T, N, P>& a, T b) noexcept {          \
+        Out<T, N, P> out;                                                                     \
+        GROKPROP_PACK_LOOP(a.v[i] op b);                                                      \
+    }                                                                                         \
+    template <class T, std::size_t N, std::size_t P>                                          \
+    GROKPROP_INLINE Out<T, N, P> operator op(T a, const Pack<T, N, P>& b) noexcept {          \
+        Out<T, N, P> out;                                                                     \
+        GROKPROP_PACK_LOOP(a op b.v[i]);                                                      \
+    }
+GROKPROP_PACK_ARITHMETIC(+, Pack)
+GROKPROP_PACK_ARITHMETIC(-, Pack)
+GROKPROP_PACK_ARITHMETIC(*, Pack)
+GROKPROP_PACK_ARITHMETIC(/, Pack)
+GROKPROP_PACK_ARITHMETIC(<, MaskPack)
+GROKPROP_PACK_ARITHMETIC(>, MaskPack)
+#undef GROKPROP_PACK_ARITHMETIC
+
+template <class T, std::size_t N, std::size_t P>
+GROKPROP_INLINE Pack<T, N, P> operator-(const Pack<T, N, P>& a) noexcept {
+    Pack<T, N, P> out;
+    GROKPROP_PACK_LOOP(-a.v[i]);
+}
+
+namespace detail {
+template <class T, std::size_t N, std::size_t P>
+struct Lanes {
+    using type = Pack<T, N, P>;
+};
 template <class T, std::size_t N>
-using Cond = std::conditional_t<N == 1, bool, simd::Mask<T, N>>;
+struct Lanes<T, N, 1> {
+    using type = simd::Vec<T, N>;
+};
+}  // namespace detail
+
+/// P vectors of N lanes of T: Vec<T, N> itself for P == 1 (N == 1: the scalar T).
+template <class T, std::size_t N, std::size_t P = 1>
+using Vec = typename detail::Lanes<T, N, P>::type;
+
+/// What a comparison of P vectors of N lanes gives (N == 1: bool), and one vector's integer
+/// bits (power_of_two takes a pack's vectors one by one).
+template <class T, std::size_t N>
+using Cond1 = std::conditional_t<N == 1, bool, simd::Mask<T, N>>;
+template <class T, std::size_t N, std::size_t P = 1>
+using Cond = std::conditional_t<P == 1, Cond1<T, N>, MaskPack<T, N, P>>;
 template <class T, std::size_t N>
 using Bits = std::conditional_t<N == 1, typename Constants<T>::Int, simd::Mask<T, N>>;
 
+/// Every lane of the P vectors = x.
+template <class T, std::size_t N, std::size_t P = 1>
+GROKPROP_INLINE Vec<T, N, P> broadcast(T x) noexcept {
+    if constexpr (P == 1) {
+        return simd::broadcast<T, N>(x);
+    } else {
+        Vec<T, N, P> out;
+        GROKPROP_PACK_LOOP((simd::broadcast<T, N>(x)));
+    }
+}
+
 /// cond ? a : b, lane by lane (a bit blend: comparisons set every bit of a true lane).
-template <class T, std::size_t N>
-GROKPROP_INLINE Vec<T, N> select(Cond<T, N> cond, Vec<T, N> a, Vec<T, N> b) noexcept {
-    if constexpr (N == 1) {
+template <class T, std::size_t N, std::size_t P = 1>
+GROKPROP_INLINE Vec<T, N, P> select(Cond<T, N, P> cond, Vec<T, N, P> a,
+                                    Vec<T, N, P> b) noexcept {
+    if constexpr (P > 1) {
+        Vec<T, N, P> out;
+        GROKPROP_PACK_LOOP((select<T, N>(cond.v[i], a.v[i], b.v[i])));
+    } else if constexpr (N == 1) {
         return cond ? a : b;
     } else {
         using M = simd::Mask<T, N>;
@@ -118,75 +204,92 @@ GROKPROP_INLINE Vec<T, N> from_bits(Bits<T, N> bits) noexcept {
 
 /// 2^k for integer-valued k with k + bias a normal exponent, built from its bits: k + bias_magic
 /// holds k + bias in its low bits, which are masked and shifted into the exponent field.
-template <class T, std::size_t N>
-GROKPROP_INLINE Vec<T, N> power_of_two(Vec<T, N> k) noexcept {
+template <class T, std::size_t N, std::size_t P = 1>
+GROKPROP_INLINE Vec<T, N, P> power_of_two(Vec<T, N, P> k) noexcept {
     using C = Constants<T>;
-    const Bits<T, N> biased = bits_of<T, N>(k + C::bias_magic) & C::exponent_mask;
-    return from_bits<T, N>(biased << C::mantissa_bits);
+    if constexpr (P > 1) {
+        Vec<T, N, P> out;
+        GROKPROP_PACK_LOOP((power_of_two<T, N>(k.v[i])));
+    } else {
+        const Bits<T, N> biased = bits_of<T, N>(k + C::bias_magic) & C::exponent_mask;
+        return from_bits<T, N>(biased << C::mantissa_bits);
+    }
 }
 
 /// Horner: ((c[0] * r + c[1]) * r + ...) + c[n-1], written as c[i] + r * p.
-template <class T, std::size_t N, std::size_t M>
-GROKPROP_INLINE Vec<T, N> horner(const T (&c)[M], Vec<T, N> r) noexcept {
-    Vec<T, N> p = simd::broadcast<T, N>(c[0]);
+template <class T, std::size_t N, std::size_t P, std::size_t M>
+GROKPROP_INLINE Vec<T, N, P> horner(const T (&c)[M], Vec<T, N, P> r) noexcept {
+    Vec<T, N, P> p = broadcast<T, N, P>(c[0]);
+    // unrolled before GCC's loop passes see it: they would split a pack's chains apart
+    GROKPROP_UNROLL
     for (std::size_t i = 1; i < M; ++i) {
         p = c[i] + r * p;
     }
     return p;
 }
 
-/// k, r and q of exp(x) = 2^k * (1 + r * q), x clamped to [lo, hi] first.
-template <class T, std::size_t N>
-struct Reduced {
-    Vec<T, N> k, r, q;
-};
-
-template <class T, std::size_t N>
-GROKPROP_INLINE Reduced<T, N> reduce(Vec<T, N> x) noexcept {
+/// k, r and q of exp(x) = 2^k * (1 + r * q), for an x already in [lo, hi] (or NaN). Out-
+/// parameters, not a struct of packs: GCC keeps a returned struct of packs in memory.
+template <class T, std::size_t N, std::size_t P>
+GROKPROP_INLINE void reduce_in_range(Vec<T, N, P> x, Vec<T, N, P>& k, Vec<T, N, P>& r,
+                                     Vec<T, N, P>& q) noexcept {
     using C = Constants<T>;
-    x = select<T, N>(x < C::lo, simd::broadcast<T, N>(C::lo), x);
-    x = select<T, N>(x > C::hi, simd::broadcast<T, N>(C::hi), x);
-    const Vec<T, N> k = (x * C::inv_ln2 + C::round_magic) - C::round_magic;
-    const Vec<T, N> r = (x - k * C::ln2_hi) - k * C::ln2_lo;
-    return {k, r, horner<T, N>(C::exp_poly, r)};
+    k = (x * C::inv_ln2 + C::round_magic) - C::round_magic;
+    r = (x - k * C::ln2_hi) - k * C::ln2_lo;
+    q = horner<T, N, P>(C::exp_poly, r);
+}
+
+/// x clamped to [lo, hi] (NaN passes, comparing false).
+template <class T, std::size_t N, std::size_t P>
+GROKPROP_INLINE Vec<T, N, P> clamp(Vec<T, N, P> x) noexcept {
+    using C = Constants<T>;
+    x = select<T, N, P>(x < C::lo, broadcast<T, N, P>(C::lo), x);
+    return select<T, N, P>(x > C::hi, broadcast<T, N, P>(C::hi), x);
 }
 
 /// exp(x): +0 below lo (and for -inf), +inf above hi (and for +inf), NaN for NaN, exp(-0) = 1.
-template <class T, std::size_t N>
-GROKPROP_INLINE Vec<T, N> exp(Vec<T, N> x) noexcept {
+template <class T, std::size_t N, std::size_t P = 1>
+GROKPROP_INLINE Vec<T, N, P> exp(Vec<T, N, P> x) noexcept {
     using C = Constants<T>;
-    const Reduced<T, N> e = reduce<T, N>(x);
-    const Vec<T, N> k1 = (e.k * T(0.5) + C::round_magic) - C::round_magic;
-    const Vec<T, N> k2 = e.k - k1;
-    const Vec<T, N> p = T(1) + e.r * e.q;
-    return (p * power_of_two<T, N>(k1)) * power_of_two<T, N>(k2);
+    Vec<T, N, P> k, r, q;
+    reduce_in_range<T, N, P>(clamp<T, N, P>(x), k, r, q);
+    const Vec<T, N, P> k1 = (k * T(0.5) + C::round_magic) - C::round_magic;
+    const Vec<T, N, P> k2 = k - k1;
+    const Vec<T, N, P> p = T(1) + r * q;
+    return (p * power_of_two<T, N, P>(k1)) * power_of_two<T, N, P>(k2);
 }
 
 /// sigmoid(x) = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0, with e = exp(-|x|) <= 1
 /// (one division, of the selected numerator).
-template <class T, std::size_t N>
-GROKPROP_INLINE Vec<T, N> sigmoid(Vec<T, N> x) noexcept {
-    const Cond<T, N> negative = x < T(0);
-    const Vec<T, N> e = exp<T, N>(select<T, N>(negative, x, -x));
-    return select<T, N>(negative, e, simd::broadcast<T, N>(T(1))) / (T(1) + e);
+template <class T, std::size_t N, std::size_t P = 1>
+GROKPROP_INLINE Vec<T, N, P> sigmoid(Vec<T, N, P> x) noexcept {
+    const Cond<T, N, P> negative = x < T(0);
+    const Vec<T, N, P> e = exp<T, N, P>(select<T, N, P>(negative, x, -x));
+    return select<T, N, P>(negative, e, broadcast<T, N, P>(T(1))) / (T(1) + e);
 }
 
 /// tanh(x) = sign(x) * t, t = -m / (2 + m) with m = expm1(-2|x|) = (s - 1) + s * (r * q),
 /// s = 2^k, and -2|x| clamped to tanh_lo (s stays normal; |x| = inf gives 1). The final
-/// + 0 makes tanh(-0) and tanh(+0) both +0.
-template <class T, std::size_t N>
-GROKPROP_INLINE Vec<T, N> tanh(Vec<T, N> x) noexcept {
+/// + 0 makes tanh(-0) and tanh(+0) both +0. -2|x| is in [tanh_lo, 0] (or NaN), inside exp's
+/// [lo, hi]: exp's clamps would change nothing and are left out (the reference and numba
+/// apply them; the same bits).
+template <class T, std::size_t N, std::size_t P = 1>
+GROKPROP_INLINE Vec<T, N, P> tanh(Vec<T, N, P> x) noexcept {
     using C = Constants<T>;
-    const Cond<T, N> negative = x < T(0);
-    const Vec<T, N> a = select<T, N>(negative, -x, x);
-    Vec<T, N> y = a * T(-2);
-    y = select<T, N>(y < C::tanh_lo, simd::broadcast<T, N>(C::tanh_lo), y);
-    const Reduced<T, N> e = reduce<T, N>(y);
-    const Vec<T, N> s = power_of_two<T, N>(e.k);
-    const Vec<T, N> m = (s - T(1)) + s * (e.r * e.q);
-    const Vec<T, N> t = -m / (T(2) + m);
-    return select<T, N>(negative, -t, t) + T(0);
+    static_assert(C::tanh_lo >= C::lo, "-2|x| must stay in exp's range");
+    const Cond<T, N, P> negative = x < T(0);
+    const Vec<T, N, P> a = select<T, N, P>(negative, -x, x);
+    Vec<T, N, P> y = a * T(-2);
+    y = select<T, N, P>(y < C::tanh_lo, broadcast<T, N, P>(C::tanh_lo), y);
+    Vec<T, N, P> k, r, q;
+    reduce_in_range<T, N, P>(y, k, r, q);
+    const Vec<T, N, P> s = power_of_two<T, N, P>(k);
+    const Vec<T, N, P> m = (s - T(1)) + s * (r * q);
+    const Vec<T, N, P> t = -m / (T(2) + m);
+    return select<T, N, P>(negative, -t, t) + T(0);
 }
+
+#undef GROKPROP_PACK_LOOP
 
 }  // namespace expmath
 }  // namespace GROKPROP_ISA

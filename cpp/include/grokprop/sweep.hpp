@@ -487,12 +487,29 @@ private:
     static GROKPROP_INLINE void store_activated(const T* GROKPROP_RESTRICT sum,
                                                 T* GROKPROP_RESTRICT z_j) noexcept {
         constexpr std::size_t V = simd::max_lanes<T>;
+        constexpr std::size_t P = L % (V * Act::side_by_side) == 0 ? Act::side_by_side : 1;
         if constexpr (!Act::identity && V > 1 && L % V == 0) {
             // explicit vectors: GCC does not vectorise the scalar exp of sigmoid and tanh
-            // (expmath.hpp) in a lane loop; lane for lane the same operations, so the same bits
-            for (std::size_t lane = 0; lane < L; lane += V) {
-                simd::store<T, V>(z_j + lane,
-                                  Act::template apply_lanes<T, V>(simd::load<T, V>(sum + lane)));
+            // (expmath.hpp) in a lane loop; lane for lane the same operations, so the same
+            // bits. P vectors at a time (Act::side_by_side): their exp chains overlap (one
+            // chain's latency, not the arithmetic, bounds it; BENCHMARKS.md)
+            for (std::size_t lane = 0; lane < L; lane += V * P) {
+                expmath::Vec<T, V, P> x;
+                if constexpr (P == 1) {
+                    x = simd::load<T, V>(sum + lane);
+                } else {
+                    for (std::size_t i = 0; i < P; ++i) {
+                        x.v[i] = simd::load<T, V>(sum + lane + i * V);
+                    }
+                }
+                const expmath::Vec<T, V, P> z = Act::template apply_side_by_side<T, V, P>(x);
+                if constexpr (P == 1) {
+                    simd::store<T, V>(z_j + lane, z);
+                } else {
+                    for (std::size_t i = 0; i < P; ++i) {
+                        simd::store<T, V>(z_j + lane + i * V, z.v[i]);
+                    }
+                }
             }
         } else {
             GROKPROP_LANES
