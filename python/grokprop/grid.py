@@ -510,19 +510,22 @@ def _counts(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Networks, converged (final error below ``threshold``, not diverged) and diverged per
     alpha of consecutive networks of a cell from network ``start`` on."""
-    # seeds outer, alphas inner: network k has alpha k % per_seed. Padded to whole seeds,
-    # the rows are a (seeds, alphas) matrix whose columns are summed
-    offset, n = start % per_seed, len(errors)
-    rows = -(-(offset + n) // per_seed)
+    # seeds outer, alphas inner: network k of the cell has alpha k % per_seed; rows
+    # first .. end of a sequence that starts at a seed's first alpha
+    first = start % per_seed
+    end = first + len(errors)
+    alpha = np.arange(per_seed, dtype=np.int64)
+    networks = (end - alpha + per_seed - 1) // per_seed - (first - alpha + per_seed - 1) // per_seed
 
     def per_alpha(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
-        padded = np.zeros(rows * per_seed, dtype=bool)
-        padded[offset : offset + n] = flags
-        counted: NDArray[np.int64] = padded.reshape(rows, per_seed).sum(axis=0, dtype=np.int64)
+        # only the flagged rows are counted (bincount of them: no pass over a matrix)
+        counted: NDArray[np.int64] = np.bincount(
+            (np.flatnonzero(flags) + first) % per_seed, minlength=per_seed
+        )
         return counted
 
     converged = ~diverged & (errors < threshold)
-    return per_alpha(np.ones(n, dtype=bool)), per_alpha(converged), per_alpha(diverged)
+    return networks, per_alpha(converged), per_alpha(diverged)
 
 
 # --------------------------------------------------------------------------- results
@@ -542,14 +545,17 @@ def _chunk_table(
     no definition levels (a third of its time)."""
     pa = _pyarrow()
     lengths = [p.size for p in pieces]
+
+    def joined(arrays: list[NDArray[Any]]) -> Any:
+        # one piece (the usual chunk): its array as it is, no copy
+        return pa.array(arrays[0] if len(arrays) == 1 else np.concatenate(arrays))
+
     columns = {
         "cell": pa.array(np.repeat(np.array([p.cell for p in pieces], dtype=np.int32), lengths)),
-        "seed": pa.array(np.concatenate(seeds)),
-        "alpha": pa.array(np.concatenate(alphas)),
-        "final_error": pa.array(
-            np.concatenate([out.final_errors.astype(np.float64) for out in results])
-        ),
-        "diverged": pa.array(np.concatenate([out.diverged for out in results])),
+        "seed": joined(seeds),
+        "alpha": joined(alphas),
+        "final_error": joined([out.final_errors.astype(np.float64, copy=False) for out in results]),
+        "diverged": joined([out.diverged for out in results]),
     }
     if curves:
         columns["curve"] = pa.concat_arrays(
