@@ -1,6 +1,12 @@
 """Grids at scale: networks per second in one process and on a local Dask cluster of 1 and 2
-worker processes, the per-chunk overhead, CPU time / wall time, and the peak memory of a
-streamed grid as it grows (BENCHMARKS.md, "Grids").
+worker processes (with grokprop's lean Dask settings, as ``grokprop sweep --workers``), the
+per-chunk overhead, the CPU time of the whole process tree (psutil: the driver, and the
+scheduler, nannies and workers) over the wall time, and the peak memory of a streamed grid
+as it grows (BENCHMARKS.md, "Grids").
+
+The overhead of a run is its process tree's CPU time over the baseline's (the same chunks'
+plain ``gp.sweep``, nothing written), minus one: everything a grid adds — scheduling,
+serialisation, the rows, the counts, the Parquet encoding and write, Dask's own loops.
 
 The grid: the book network [3, 4, 1] on the nonlinear streetlights, 60 epochs, stochastic,
 4 learning rates × N/4 seeds, streamed to Parquet at the default chunk size. N is
@@ -23,10 +29,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dask
+import psutil
 import pytest
 
 import grokprop as gp
 from grokprop.grid import DEFAULT_CHUNK_SIZE
+from grokprop.grid_cli import LEAN_DASK_CONFIG
 
 pq = pytest.importorskip("pyarrow.parquet", reason="the test extra has pyarrow")
 distributed = pytest.importorskip("distributed", reason="the test extra has dask[distributed]")
@@ -34,6 +43,8 @@ distributed = pytest.importorskip("distributed", reason="the test extra has dask
 GROUP = "grid of book networks"
 ALPHAS = [0.1, 0.2, 0.3, 0.4]
 DIGESTS: dict[str, str] = {}
+#: The baseline's CPU seconds (the first benchmark of this module), for the overheads.
+BASELINE: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +77,25 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def tree_cpu_seconds() -> float:
+    """CPU time of this process and every process below it (a local cluster's nannies,
+    workers, their helpers), as psutil reads it now."""
+    total = 0.0
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def overhead(tree_cpu: float) -> float | None:
+    """A run's CPU time over the baseline's, minus one (None without a baseline)."""
+    return tree_cpu / BASELINE["cpu"] - 1 if "cpu" in BASELINE else None
+
+
 def timed_grid(
     benchmark: Any, grid: gp.Grid, out: Path, label: str, workers_cpu: Any = None, **kwargs: Any
 ) -> None:
@@ -80,8 +110,10 @@ def timed_grid(
     def run() -> gp.GridRun:
         marks["cpu"], marks["wall"] = cpu_seconds(), time.perf_counter()
         marks["workers"] = workers_cpu() if workers_cpu else 0.0
+        marks["tree"] = tree_cpu_seconds()
         result = gp.sweep_grid(grid, out=out, **kwargs)
         marks["wall"] = time.perf_counter() - marks["wall"]
+        marks["tree"] = tree_cpu_seconds() - marks["tree"]
         marks["cpu"] = cpu_seconds() - marks["cpu"]
         marks["workers"] = (workers_cpu() if workers_cpu else 0.0) - marks["workers"]
         return result
@@ -97,6 +129,9 @@ def timed_grid(
         networks_per_second=len(grid) / marks["wall"],
         driver_cpu_over_wall=marks["cpu"] / marks["wall"],
         workers_cpu_over_wall=marks["workers"] / marks["wall"],
+        tree_cpu_seconds=marks["tree"],
+        tree_cpu_over_wall=marks["tree"] / marks["wall"],
+        overhead_over_baseline_cpu=overhead(marks["tree"]),
     )
 
 
@@ -114,13 +149,15 @@ def test_plain_sweeps_of_the_chunks(benchmark: Any, networks: int) -> None:
                 alphas=ALPHAS, epochs=60, threads=1,
             )  # fmt: skip
 
-    start_cpu, start = cpu_seconds(), time.perf_counter()
+    start_cpu, start = tree_cpu_seconds(), time.perf_counter()
     benchmark.pedantic(run, rounds=1, iterations=1)
     wall = time.perf_counter() - start
+    BASELINE["cpu"] = tree_cpu_seconds() - start_cpu
     benchmark.extra_info.update(
         networks=networks,
         networks_per_second=networks / wall,
-        driver_cpu_over_wall=(cpu_seconds() - start_cpu) / wall,
+        tree_cpu_seconds=BASELINE["cpu"],
+        tree_cpu_over_wall=BASELINE["cpu"] / wall,
     )
 
 
@@ -133,6 +170,7 @@ def test_grid_in_one_process(benchmark: Any, networks: int, tmp_path: Path, thre
 @pytest.fixture(scope="module", params=[1, 2], ids=["dask-1-worker", "dask-2-workers"])
 def cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
     with (
+        dask.config.set(LEAN_DASK_CONFIG),  # as grokprop sweep --workers starts its cluster
         distributed.LocalCluster(
             n_workers=request.param, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as local,
@@ -204,17 +242,27 @@ def test_peak_memory_does_not_grow_with_the_grid(
 
 @pytest.mark.benchmark(group="grid chunk overhead")
 def test_per_chunk_overhead(benchmark: Any, networks: int, tmp_path: Path) -> None:
-    """CPU time of each stage of a chunk at the default chunk size, one thread: making the
-    task, training it (the backend's sweep), the Arrow table, the summary, the Parquet
-    write. The overhead is everything but the training, relative to it."""
+    """CPU time of each stage of a chunk at the default chunk size, one thread, as a worker
+    and the driver do them: making the task (driver), pickling it and its result (the
+    transport), the worker's seeds and alphas, training (the backend's sweep), the Arrow
+    table, the counts, the Parquet encoding (worker), the atomic write (driver). The
+    overhead is everything but the training, relative to it."""
+    import pickle
+
+    import numpy as np
+
     from grokprop import grid as g
+    from grokprop.backends import resolve
 
     grid = book_grid(min(networks, 4 * DEFAULT_CHUNK_SIZE))
     plan = g.chunk_plan(grid, DEFAULT_CHUNK_SIZE)
-    stages: dict[str, float] = dict.fromkeys(["task", "train", "table", "summary", "write"], 0.0)
-    tmp_path.mkdir(exist_ok=True)
+    names = ["task", "pickle", "inputs", "train", "table", "counts", "encode", "write"]
+    stages: dict[str, float] = dict.fromkeys(names, 0.0)
+    engine = resolve("cpp")
+    task_bytes = result_bytes = 0
 
     def run() -> None:
+        nonlocal task_bytes, result_bytes
         for index, pieces in enumerate(plan):
             clock = time.process_time()
 
@@ -224,18 +272,36 @@ def test_per_chunk_overhead(benchmark: Any, networks: int, tmp_path: Path) -> No
                 stages[stage] += now - clock
                 clock = now
 
-            task = g._task(grid, index, pieces, "cpp", 1, (False, False))
+            task = g._task(grid, index, pieces, "cpp", 1, (False, False), 1e-3, True)
             lap("task")
-            results = g.run_chunk(task)
+            task = pickle.loads(sent := pickle.dumps(task, protocol=5))
+            task_bytes = max(task_bytes, len(sent))
+            lap("pickle")
+            parts = [g._canonical(part) for part in task.parts]
+            lap("inputs")
+            results = [
+                engine.sweep(X, y, seeds.astype(np.uint32), alphas, spec, 1)
+                for spec, X, y, seeds, alphas in parts
+            ]
             lap("train")
-            table = g._chunk_table(grid, pieces, results, False, False)
+            table = g._chunk_table(
+                task.parts, [p[3] for p in parts], [p[4] for p in parts], results, False, False
+            )
             lap("table")
-            summary = [g.CellSummary.empty(len(ALPHAS), 1e-3)]
-            errors = table.column("final_error").to_numpy()
-            diverged = table.column("diverged").to_numpy(zero_copy_only=False)
-            g._summarise(grid, pieces, errors, diverged, summary)
-            lap("summary")
-            g._write_chunk(tmp_path, index, table)
+            g._counts(
+                0,
+                len(ALPHAS),
+                table.column("final_error").to_numpy(),
+                table.column("diverged").to_numpy(zero_copy_only=False),
+                1e-3,
+            )
+            lap("counts")
+            data = g._parquet(table)
+            lap("encode")
+            data = pickle.loads(back := pickle.dumps(data, protocol=5))
+            result_bytes = max(result_bytes, len(back))
+            lap("pickle")
+            g._write_chunk(tmp_path, index, data)
             lap("write")
 
     benchmark.pedantic(run, rounds=1, iterations=1)
@@ -243,6 +309,8 @@ def test_per_chunk_overhead(benchmark: Any, networks: int, tmp_path: Path) -> No
     benchmark.extra_info.update(
         chunks=len(plan),
         chunk_size=DEFAULT_CHUNK_SIZE,
+        task_bytes=task_bytes,
+        result_bytes=result_bytes,
         cpu_ms_per_chunk={k: 1e3 * v / len(plan) for k, v in stages.items()},
         overhead_fraction=overhead / stages["train"],
     )

@@ -435,3 +435,39 @@ def test_reprs_stay_short_whatever_the_grid() -> None:
     assert repr(grid) == f"Grid(4 cells, {4 * 10**5} networks)"
     for text in (repr(grid.cells[0]), repr(run), run._repr_html_()):
         assert len(text) < 2000 and "array([" not in text
+
+
+def test_the_lean_dask_settings_read_from_the_environment_as_documented() -> None:
+    """The README's environment variables are LEAN_DASK_CONFIG, as Dask reads them."""
+    dask = pytest.importorskip("dask", reason="the test extra has dask[distributed]")
+    from grokprop.grid_cli import LEAN_DASK_CONFIG, lean_dask_environment
+
+    env = lean_dask_environment()
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert all(f"export {name}={value}\n" in readme for name, value in env.items())
+    config: dict[str, Any] = {}
+    dask.config.update(config, dask.config.collect_env(env))
+    assert {key: dask.config.get(key, config=config) for key in LEAN_DASK_CONFIG} == (
+        LEAN_DASK_CONFIG
+    )
+
+
+def test_the_summary_counts_what_the_rows_say(tmp_path: Path) -> None:
+    """Counts per cell and alpha made by the workers (chunks of 7 start mid-seed) equal the
+    rows' own, from a fresh run and from the files a resumed run finds on disk."""
+    grid = small_grid(seeds=9)
+    rows = columns(sweep_grid(grid).to_arrow())
+    sweep_grid(grid, chunk_size=7, out=tmp_path / "r")
+    resumed = sweep_grid(grid, chunk_size=7, out=tmp_path / "r")  # every chunk from its file
+    assert resumed.chunks_run == 0
+    runs = [sweep_grid(grid, chunk_size=7), sweep_grid(grid, chunk_size=7, executor=map), resumed]
+    for run in runs:
+        for index, (cell, counted) in enumerate(zip(grid.cells, run.summary)):
+            mine = rows["cell"] == index
+            alpha = np.searchsorted(cell.alphas, rows["alpha"][mine])
+            ok = ~rows["diverged"][mine] & (rows["final_error"][mine] < run.threshold)
+            assert counted.networks.tolist() == np.bincount(alpha, minlength=2).tolist()
+            assert counted.converged.tolist() == np.bincount(alpha[ok], minlength=2).tolist()
+            assert counted.diverged.tolist() == (
+                np.bincount(alpha[rows["diverged"][mine]], minlength=2).tolist()
+            )

@@ -9,10 +9,11 @@ networks and trains each chunk with the backends' fused sweep. The chunks depend
 the grid and ``chunk_size``, so a run on one thread, a process pool or a Dask cluster
 gives the same bits; each network is what ``Network(...).fit(...)`` gives alone.
 
-Only specs and arrays travel to a worker (:class:`ChunkTask`), and only arrays come back.
-With ``out=`` the driver writes each chunk, as it arrives, to its own Parquet file (temp
-file, fsync, ``os.replace``: grokprop._atomic) beside a manifest of the grid; a rerun skips
-the chunks on disk.
+Only specs, the cells' data and seed ranges travel to a worker (:class:`ChunkTask`), which
+makes the chunk's rows and counts; its rows come back (as the bytes of their Parquet file
+with ``out=``). The driver writes each chunk, as it arrives, to its own file (temp file,
+fsync, ``os.replace``: grokprop._atomic) beside a manifest of the grid; a rerun skips the
+chunks on disk.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "Cell",
+    "ChunkResult",
     "ChunkTask",
     "Grid",
     "GridRun",
@@ -173,12 +175,18 @@ class Cell(_display.ShortRepr):
 
     def networks(self, start: int, stop: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """The seeds and alphas of networks ``start:stop`` (seeds outer, alphas inner)."""
+        block = self.seed_block(start, stop)
+        return _expand(block.values(), self.alphas, start % len(self.alphas), stop - start)
+
+    def seed_block(self, start: int, stop: int) -> SeedBlock:
+        """The seeds networks ``start:stop`` use, each once, as they travel (:class:`SeedBlock`)."""
         per_seed = len(self.alphas)
-        first, last = start // per_seed, (stop - 1) // per_seed + 1
-        skip = start - first * per_seed
-        seeds = np.repeat(self.seeds[first:last], per_seed)[skip : skip + stop - start]
-        alphas = np.tile(self.alphas, last - first)[skip : skip + stop - start]
-        return seeds, alphas
+        seeds = self.seeds[start // per_seed : (stop - 1) // per_seed + 1]
+        step = int(seeds[1] - seeds[0]) if len(seeds) > 1 else 1
+        # a run of seeds (range(...): what a grid of many seeds is) travels as three numbers
+        if len(seeds) < 2 or (step != 0 and bool(np.all(np.diff(seeds) == step))):
+            return SeedBlock(int(seeds[0]), step, len(seeds), None)
+        return SeedBlock(0, 0, len(seeds), seeds.astype(np.uint32))
 
     def spec(self, curves: bool, weights: bool) -> SweepSpec:
         return SweepSpec(
@@ -341,112 +349,226 @@ def chunk_plan(grid: Grid, chunk_size: int) -> list[list[Piece]]:
     return plan
 
 
-#: One piece of a chunk as a worker gets it.
-Part = tuple[SweepSpec, FloatArray, FloatArray, NDArray[np.uint32], NDArray[np.float64]]
+@dataclass(frozen=True)
+class SeedBlock:
+    """A cell's seeds ``first, first + step, ...`` (``count`` of them), or their ``listed``
+    values when they are no arithmetic run: a chunk's seeds without an array of them."""
+
+    first: int
+    step: int
+    count: int
+    listed: NDArray[np.uint32] | None
+
+    def values(self) -> NDArray[np.int64]:
+        if self.listed is not None:
+            return self.listed.astype(np.int64)
+        return np.arange(self.count, dtype=np.int64) * self.step + self.first
+
+
+def _expand(
+    seeds: NDArray[np.int64], alphas: NDArray[np.float64], offset: int, n: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """``n`` networks' seeds and alphas: each seed with every alpha (seeds outer), from
+    alpha ``offset`` of the first seed on."""
+    per_seed = len(alphas)
+    seeds = np.repeat(seeds, per_seed)[offset : offset + n]
+    return seeds, np.tile(alphas, len(seeds) // per_seed + 2)[offset : offset + n]
+
+
+@dataclass(frozen=True)
+class PieceTask:
+    """One piece of a chunk as it travels: its cell's spec and data, where it starts in the
+    cell (``start``: network ``start`` has alpha ``start % len(alphas)``), its size and its
+    seeds as a :class:`SeedBlock`. Kilobytes, whatever the chunk size."""
+
+    cell: int
+    start: int
+    size: int
+    spec: SweepSpec
+    X: FloatArray
+    y: FloatArray
+    seeds: SeedBlock
+    alphas: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class ChunkTask:
-    """What a worker needs to train one chunk: specs and arrays only, no Network."""
+    """What a worker needs to train one chunk and make its rows: specs, the cells' data and
+    seed ranges, no Network and no per-network array."""
 
     index: int
     backend: str
     threads: int | None
-    parts: tuple[Part, ...]
-    """Per piece: its spec, ``X``, ``y``, and each network's seed and alpha."""
+    parts: tuple[PieceTask, ...]
+    threshold: float
+    """The summary's convergence threshold (:class:`CellSummary`)."""
+    encode: bool
+    """Return the rows as Parquet bytes (``out=``, from an executor) rather than a table."""
 
 
-def run_chunk(task: ChunkTask) -> list[SweepArrays]:
-    """Train a chunk (in a worker or here): one backend sweep per piece. On a process's
-    main thread the chunk runs in a worker thread, so Ctrl-C stops it (grokprop._interrupt)."""
+@dataclass(frozen=True)
+class ChunkResult:
+    """A trained chunk: its rows (an Arrow table, or the bytes of its Parquet file) and,
+    per piece, its cell and counts per alpha (networks, converged, diverged)."""
+
+    index: int
+    rows: Any
+    counts: tuple[tuple[int, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]], ...]
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Train a chunk (in a worker or here), one backend sweep per piece, and make its rows
+    and counts there, so only kilobytes travel out and the rows' bytes back. On a process's
+    main thread the training runs in a worker thread, so Ctrl-C stops it (grokprop._interrupt)."""
     engine = resolve(task.backend)
     threads = task.threads or os.cpu_count() or 1
     polls = backend_info(engine.name).polls_stop
-    parts = [_canonical(*part) for part in task.parts]
+    parts = [_canonical(part) for part in task.parts]
 
     def train(stop: _interrupt.StopFlag) -> list[SweepArrays]:
         results = []
-        for spec, X, y, seeds, alphas in parts:
+        for piece, (spec, X, y, seeds, alphas) in zip(task.parts, parts):
             # a small piece is not worth a thread's start (results never depend on it)
-            use = max(1, min(threads, len(seeds) // _NETWORKS_PER_THREAD))
-            args = (X, y, seeds, alphas, spec, use)
+            use = max(1, min(threads, piece.size // _NETWORKS_PER_THREAD))
+            args = (X, y, seeds.astype(np.uint32), alphas, spec, use)
             results.append(engine.sweep(*args, stop) if polls else engine.sweep(*args))
         return results
 
-    return _interrupt.run(train, expected_seconds=_interrupt.INLINE_SECONDS if polls else 0.0)
+    results = _interrupt.run(train, expected_seconds=_interrupt.INLINE_SECONDS if polls else 0.0)
+    spec = task.parts[0].spec
+    seeds, alphas = [part[3] for part in parts], [part[4] for part in parts]
+    table = _chunk_table(task.parts, seeds, alphas, results, spec.curves, spec.weights)
+    counts = []
+    row = 0
+    for piece in task.parts:
+        errors = table.column("final_error").slice(row, piece.size).to_numpy()
+        diverged = table.column("diverged").slice(row, piece.size).to_numpy(zero_copy_only=False)
+        counts.append(
+            (piece.cell, *_counts(piece.start, len(piece.alphas), errors, diverged, task.threshold))
+        )
+        row += piece.size
+    return ChunkResult(task.index, _parquet(table) if task.encode else table, tuple(counts))
 
 
-def _canonical(
-    spec: SweepSpec,
-    X: FloatArray,
-    y: FloatArray,
-    seeds: NDArray[np.uint32],
-    alphas: NDArray[np.float64],
-) -> Part:
-    """A piece as it arrived from a pickle, with the dtypes the backends expect.
+def _canonical(piece: PieceTask) -> Part:
+    """A piece as it arrived from a pickle, with the dtypes the backends expect, and its
+    networks' seeds and alphas made here (:func:`_expand`).
 
     An unpickled dtype equals ``np.dtype("float64")`` but is another object: the pieces get
     NumPy's own dtype objects (views), so that no backend's fast path depends on how a
     transport rebuilt them; and a transport may hand out unaligned or read-only buffers,
     which are copied. The values are unchanged.
     """
-    dtype = FLOAT_DTYPES[spec.dtype.name]
+    dtype = FLOAT_DTYPES[piece.spec.dtype.name]
 
     def plain(array: NDArray[Any], kind: np.dtype[Any]) -> NDArray[Any]:
         return np.require(array, kind, ["C", "A"]).view(kind)
 
+    alphas = plain(piece.alphas, np.dtype(np.float64))
+    seeds, per_network = _expand(
+        piece.seeds.values(), alphas, piece.start % len(alphas), piece.size
+    )
     return (
-        dataclasses.replace(spec, dtype=dtype),
-        plain(X, dtype),
-        plain(y, dtype),
-        plain(seeds, np.dtype(np.uint32)),
-        plain(alphas, np.dtype(np.float64)),
+        dataclasses.replace(piece.spec, dtype=dtype),
+        plain(piece.X, dtype),
+        plain(piece.y, dtype),
+        seeds,
+        per_network,
     )
 
 
+#: A piece as a backend trains it: its spec, ``X``, ``y``, each network's seed and alpha.
+Part = tuple[SweepSpec, FloatArray, FloatArray, NDArray[np.int64], NDArray[np.float64]]
+
+
 def _task(
-    grid: Grid, index: int, pieces: list[Piece], backend: str, threads: int | None, flags: Any
+    grid: Grid,
+    index: int,
+    pieces: list[Piece],
+    backend: str,
+    threads: int | None,
+    flags: Any,
+    threshold: float,
+    encode: bool,
 ) -> ChunkTask:
     parts = []
     for p in pieces:
         c = grid.cells[p.cell]
-        seeds, alphas = c.networks(p.start, p.stop)
-        parts.append((c.spec(*flags), c.X, c.y, seeds.astype(np.uint32), alphas))
-    return ChunkTask(index, backend, threads, tuple(parts))
+        block = c.seed_block(p.start, p.stop)
+        parts.append(
+            PieceTask(p.cell, p.start, p.stop - p.start, c.spec(*flags), c.X, c.y, block, c.alphas)
+        )
+    return ChunkTask(index, backend, threads, tuple(parts), threshold, encode)
+
+
+def _counts(
+    start: int,
+    per_seed: int,
+    errors: NDArray[Any],
+    diverged: NDArray[np.bool_],
+    threshold: float,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Networks, converged (final error below ``threshold``, not diverged) and diverged per
+    alpha of consecutive networks of a cell from network ``start`` on."""
+    # seeds outer, alphas inner: network k of the cell has alpha k % per_seed; rows
+    # first .. end of a sequence that starts at a seed's first alpha
+    first = start % per_seed
+    end = first + len(errors)
+    alpha = np.arange(per_seed, dtype=np.int64)
+    networks = (end - alpha + per_seed - 1) // per_seed - (first - alpha + per_seed - 1) // per_seed
+
+    def per_alpha(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
+        # only the flagged rows are counted (bincount of them: no pass over a matrix)
+        counted: NDArray[np.int64] = np.bincount(
+            (np.flatnonzero(flags) + first) % per_seed, minlength=per_seed
+        )
+        return counted
+
+    converged = ~diverged & (errors < threshold)
+    return networks, per_alpha(converged), per_alpha(diverged)
 
 
 # --------------------------------------------------------------------------- results
 
 
 def _chunk_table(
-    grid: Grid, pieces: list[Piece], results: list[SweepArrays], curves: bool, weights: bool
+    pieces: tuple[PieceTask, ...],
+    seeds: list[NDArray[np.int64]],
+    alphas: list[NDArray[np.float64]],
+    results: list[SweepArrays],
+    curves: bool,
+    weights: bool,
 ) -> pa.Table:
     """One chunk's rows: each network's cell and outcome. The cells' settings are joined
     in when the rows are read (:func:`_with_settings`): written per row they would cost
-    more than the outcomes."""
+    more than the outcomes. No column has nulls: declared so, the Parquet encoder writes
+    no definition levels (a third of its time)."""
     pa = _pyarrow()
-    cells = [grid.cells[p.cell] for p in pieces]
-    lengths = [p.stop - p.start for p in pieces]
-    cell_of_row = np.repeat(np.array([p.cell for p in pieces], dtype=np.int32), lengths)
-    table = {"cell": pa.array(cell_of_row)}
-    chosen = [c.networks(p.start, p.stop) for c, p in zip(cells, pieces)]
-    table["seed"] = pa.array(np.concatenate([seeds for seeds, _ in chosen]))
-    table["alpha"] = pa.array(np.concatenate([alphas for _, alphas in chosen]))
-    table["final_error"] = pa.array(
-        np.concatenate([out.final_errors.astype(np.float64) for out in results])
-    )
-    table["diverged"] = pa.array(np.concatenate([out.diverged for out in results]))
+    lengths = [p.size for p in pieces]
+
+    def joined(arrays: list[NDArray[Any]]) -> Any:
+        # one piece (the usual chunk): its array as it is, no copy
+        return pa.array(arrays[0] if len(arrays) == 1 else np.concatenate(arrays))
+
+    columns = {
+        "cell": pa.array(np.repeat(np.array([p.cell for p in pieces], dtype=np.int32), lengths)),
+        "seed": joined(seeds),
+        "alpha": joined(alphas),
+        "final_error": joined([out.final_errors.astype(np.float64, copy=False) for out in results]),
+        "diverged": joined([out.diverged for out in results]),
+    }
     if curves:
-        table["curve"] = pa.concat_arrays(
+        columns["curve"] = pa.concat_arrays(
             [_lists(pa, out.curves.reshape(n, -1)) for out, n in zip(results, lengths)
              if out.curves is not None]
         )  # fmt: skip
     if weights:
-        table["weights"] = pa.concat_arrays(
+        columns["weights"] = pa.concat_arrays(
             [_weight_lists(pa, out.weights, n) for out, n in zip(results, lengths)
              if out.weights is not None]
         )  # fmt: skip
-    return pa.table(table)
+    schema = pa.schema([pa.field(k, v.type, nullable=False) for k, v in columns.items()])
+    return pa.Table.from_arrays(list(columns.values()), schema=schema)
 
 
 def _weight_lists(pa: Any, layers: list[FloatArray], n: int) -> Any:
@@ -481,13 +603,12 @@ class CellSummary(_display.ShortRepr):
         return cls(threshold, *(np.zeros(alphas, dtype=np.int64) for _ in range(3)))
 
     def add(
-        self, alpha_index: NDArray[np.int64], errors: NDArray[Any], diverged: NDArray[np.bool_]
+        self, networks: NDArray[np.int64], converged: NDArray[np.int64], diverged: NDArray[np.int64]
     ) -> None:
-        n = len(self.networks)
-        converged = ~diverged & (errors < self.threshold)
-        self.networks += np.bincount(alpha_index, minlength=n)
-        self.converged += np.bincount(alpha_index[converged], minlength=n)
-        self.diverged += np.bincount(alpha_index[diverged], minlength=n)
+        """Add a piece's counts per alpha (:func:`_counts`)."""
+        self.networks += networks
+        self.converged += converged
+        self.diverged += diverged
 
 
 @dataclass(repr=False)
@@ -569,7 +690,8 @@ def read_grid(path: str | os.PathLike[str], *, partial: bool = False) -> pa.Tabl
             "chunks: rerun the sweep to finish it, or read_grid(path, partial=True)"
         )
     cells = manifest["cells"]
-    rows = pa.concat_tables([pq.read_table(f) for f in files])
+    # "default" promotion: a directory begun by an older grokprop has nullable columns
+    rows = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
     return _with_settings(rows, cells)
 
 
@@ -642,24 +764,34 @@ def _open_output(
     return directory
 
 
-def _write_chunk(directory: Path, index: int, table: pa.Table) -> None:
+def _parquet(table: pa.Table) -> Any:
+    """A chunk's Parquet file, as bytes (a ``pyarrow.Buffer``)."""
+    pa = _pyarrow()
     import pyarrow.parquet as pq
 
-    def write(file: IO[bytes]) -> None:
-        # a dictionary only for the cell, statistics only where a reader filters: a
-        # quarter of the default's time
-        pq.write_table(
-            table,
-            file,
-            use_dictionary=["cell"],
-            write_statistics=["cell", "seed", "alpha"],
-            # final errors are as random as doubles get: compressing them costs, gains nothing
-            compression={
-                name: "none" if name == "final_error" else "snappy" for name in table.column_names
-            },
-        )
+    sink = pa.BufferOutputStream()
+    # a dictionary only for the cell, statistics only where a reader filters: a quarter of
+    # the default's time
+    pq.write_table(
+        table,
+        sink,
+        use_dictionary=["cell"],
+        write_statistics=["cell", "seed", "alpha"],
+        # final errors are as random as doubles get: compressing them costs, gains nothing
+        compression={
+            name: "none" if name == "final_error" else "snappy" for name in table.column_names
+        },
+    )
+    return sink.getvalue()
 
-    replace_atomically(os.fspath(directory / _chunk_name(index)), write, _SUBJECT)
+
+def _write_chunk(directory: Path, index: int, rows: Any) -> None:
+    """Write a chunk's file atomically: its Parquet bytes (made by a worker) or, from a
+    table, encoded here (on the writer thread, overlapping the next chunk's training)."""
+    data = _parquet(rows) if isinstance(rows, _pyarrow().Table) else rows
+    replace_atomically(
+        os.fspath(directory / _chunk_name(index)), lambda file: file.write(data), _SUBJECT
+    )
 
 
 def _written_rows(path: Path) -> int | None:
@@ -677,7 +809,7 @@ def _written_rows(path: Path) -> int | None:
 # --------------------------------------------------------------------------- running
 
 
-Executor = cf.Executor | Callable[[Callable[[ChunkTask], list[SweepArrays]], Iterable[Any]], Any]
+Executor = cf.Executor | Callable[[Callable[[ChunkTask], ChunkResult], Iterable[Any]], Any]
 
 
 def sweep_grid(
@@ -757,33 +889,31 @@ def sweep_grid(
         expected = sum(p.stop - p.start for p in pieces)
         if directory is not None and _written_rows(directory / _chunk_name(index)) == expected:
             skipped += 1
-            _summarise_file(grid, pieces, directory / _chunk_name(index), summary)
+            _summarise_file(grid, pieces, directory / _chunk_name(index), summary, limit)
         else:
             todo.append(index)
 
+    # an executor's workers make the Parquet bytes (the driver only writes them); here, the
+    # writer thread encodes while the next chunk trains
+    encode = directory is not None and executor is not None
+
     def make_task(index: int) -> ChunkTask:
-        return _task(grid, index, plan[index], engine_name, n_threads, flags)
+        return _task(grid, index, plan[index], engine_name, n_threads, flags, limit, encode)
 
     start = time.perf_counter()
     bar = _bar(progress, len(plan), skipped)
-    # one writer thread: a chunk's Parquet write (which releases the GIL) overlaps the
-    # next chunk's training; at most _PENDING_WRITES tables wait for it
+    # one writer thread: a chunk's write (which releases the GIL) overlaps the next chunk's
+    # training; at most _PENDING_WRITES chunks wait for it
     with cf.ThreadPoolExecutor(1, thread_name_prefix="grokprop-write") as writer:
         writes: collections.deque[cf.Future[None]] = collections.deque()
         try:
-            for index, results in _execute(executor, todo, make_task, window):
-                table = _chunk_table(grid, plan[index], results, *flags)
-                _summarise(
-                    grid,
-                    plan[index],
-                    np.concatenate([out.final_errors for out in results]),
-                    np.concatenate([out.diverged for out in results]),
-                    summary,
-                )
+            for result in _execute(executor, todo, make_task, window):
+                for cell, *counts in result.counts:
+                    summary[cell].add(*counts)
                 if directory is None:
-                    tables[index] = table
+                    tables[result.index] = result.rows
                 else:
-                    writes.append(writer.submit(_write_chunk, directory, index, table))
+                    writes.append(writer.submit(_write_chunk, directory, result.index, result.rows))
                     while len(writes) > _PENDING_WRITES:
                         writes.popleft().result()
                 if bar is not None:
@@ -807,19 +937,19 @@ def _execute(
     todo: list[int],
     make_task: Callable[[int], ChunkTask],
     window: int,
-) -> Iterator[tuple[int, list[SweepArrays]]]:
-    """``(chunk index, results)`` as chunks finish (in any order); tasks are made lazily."""
+) -> Iterator[ChunkResult]:
+    """Chunk results as chunks finish (in any order); tasks are made lazily."""
     if executor is None:
         for index in todo:
-            yield index, run_chunk(make_task(index))
+            yield run_chunk(make_task(index))
         return
     if not isinstance(executor, cf.Executor):
-        yield from zip(todo, executor(run_chunk, map(make_task, todo)))
+        yield from executor(run_chunk, map(make_task, todo))
         return
-    running: dict[cf.Future[list[SweepArrays]], int] = {}
+    running: set[cf.Future[ChunkResult]] = set()
     try:
         for index in todo:
-            running[executor.submit(run_chunk, make_task(index))] = index
+            running.add(executor.submit(run_chunk, make_task(index)))
             while len(running) >= window:
                 yield from _collect(running)
         while running:
@@ -829,41 +959,29 @@ def _execute(
             future.cancel()
 
 
-def _collect(
-    running: dict[cf.Future[list[SweepArrays]], int],
-) -> Iterator[tuple[int, list[SweepArrays]]]:
+def _collect(running: set[cf.Future[ChunkResult]]) -> Iterator[ChunkResult]:
     done, _ = cf.wait(running, timeout=0.1, return_when=cf.FIRST_COMPLETED)
     for future in done:
-        index = running.pop(future)
-        yield index, future.result()
-
-
-def _summarise(
-    grid: Grid,
-    pieces: list[Piece],
-    errors: NDArray[Any],
-    diverged: NDArray[np.bool_],
-    summary: list[CellSummary],
-) -> None:
-    """Add a chunk's outcomes (its pieces' rows, in order) to the per-cell, per-alpha counts."""
-    row = 0
-    for p in pieces:
-        n, per_seed = p.stop - p.start, len(grid.cells[p.cell].alphas)
-        # seeds outer, alphas inner: network k of a cell has alpha k % len(alphas)
-        alpha_index = np.arange(p.start, p.stop) % per_seed if per_seed > 1 else np.zeros(n, int)
-        summary[p.cell].add(alpha_index, errors[row : row + n], diverged[row : row + n])
-        row += n
+        running.discard(future)
+        yield future.result()
 
 
 def _summarise_file(
-    grid: Grid, pieces: list[Piece], path: Path, summary: list[CellSummary]
+    grid: Grid, pieces: list[Piece], path: Path, summary: list[CellSummary], threshold: float
 ) -> None:
+    """Add a chunk file's counts (a resumed run's chunk on disk)."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, columns=["final_error", "diverged"])
     errors = table.column("final_error").to_numpy()
     diverged = table.column("diverged").to_numpy(zero_copy_only=False)
-    _summarise(grid, pieces, errors, diverged, summary)
+    row = 0
+    for p in pieces:
+        n = p.stop - p.start
+        per_seed = len(grid.cells[p.cell].alphas)
+        cut = slice(row, row + n)
+        summary[p.cell].add(*_counts(p.start, per_seed, errors[cut], diverged[cut], threshold))
+        row += n
 
 
 def _bar(progress: bool | None, total: int, done: int) -> Any:

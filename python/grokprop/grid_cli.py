@@ -19,7 +19,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover -- tomli is tomllib's backport
     import tomli as tomllib
 
-__all__ = ["LEAN_DASK_CONFIG", "GridConfig", "dask_executor", "load_config", "sweep_command"]
+__all__ = [
+    "LEAN_DASK_CONFIG",
+    "GridConfig",
+    "dask_executor",
+    "lean_dask_environment",
+    "load_config",
+    "sweep_command",
+]
 
 #: The settings of a grid (the axes of :meth:`grokprop.Grid.product`) and of a run.
 _GRID_KEYS = frozenset(
@@ -118,6 +125,17 @@ LEAN_DASK_CONFIG: dict[str, Any] = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "1s",
 }
+
+
+def lean_dask_environment() -> dict[str, str]:
+    """:data:`LEAN_DASK_CONFIG` as the environment variables Dask reads at start
+    (``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``, ...): for a cluster started
+    by hand, ``dask scheduler`` and ``dask worker`` with these set (README, "Sweeps at
+    scale")."""
+    return {
+        "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+        for key, value in LEAN_DASK_CONFIG.items()
+    }
 
 
 @contextlib.contextmanager
