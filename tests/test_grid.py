@@ -87,6 +87,26 @@ def test_every_network_is_its_fit() -> None:
         assert row["sizes"] == "-".join(map(str, cell.sizes))
 
 
+@pytest.mark.parametrize(
+    "seeds",
+    [[9, 3, 7, 1000, 2], range(50, 10, -13), [5, 5, 5]],
+    ids=["listed", "falling-run", "repeated"],
+)
+def test_seeds_that_travel_as_a_list_or_a_falling_run_are_their_fits(seeds: Any) -> None:
+    # a chunk's seeds travel as (first, step, count) when they are a run and as a list
+    # otherwise; chunks of 4 networks start in the middle of a seed's alphas
+    grid = Grid.product(datasets=["streetlights"], alphas=[0.1, 0.2, 0.35], epochs=9, seeds=seeds)
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(2, mp_context=context) as pool:
+        table = sweep_grid(grid, executor=pool, chunk_size=4).to_arrow().to_pylist()
+    assert [row["seed"] for row in table] == [s for s in seeds for _ in range(3)]
+    cell = grid.cells[0]
+    for row in table:
+        net = gp.Network(cell.sizes, seed=row["seed"])
+        history = net.fit(cell.X, cell.y, alpha=row["alpha"], epochs=9)
+        assert row["final_error"] == history.errors[-1]
+
+
 def test_chunk_size_cannot_change_a_result(reference: Any) -> None:
     grid = small_grid()
     for size in (7, 37, len(grid)):
