@@ -7,61 +7,65 @@ allocator calls under valgrind.
 
 from __future__ import annotations
 
-import gc
+import json
+import subprocess
 import sys
-import threading
-import tracemalloc
+import textwrap
 
-import numpy as np
 import pytest
 
-import grokprop as gp
-
-
-def _peak_bytes(backend: str, epochs: int, batch_size: int) -> int:
-    """The peak of a fit's traced allocations, the fit run inline on a thread of its own.
-
-    On the main thread a long fit (numpy's, here) trains in a worker thread while the main
-    thread polls for Ctrl-C, and whatever a poll allocates would be counted at random
-    moments; off the main thread the fit runs inline (grokprop._interrupt), and the main
-    thread waits in a plain join, allocating nothing.
+# Measured in a fresh interpreter: tracemalloc counts every thread's allocations, and the
+# threads earlier tests leave in this process (tqdm's monitor, Dask's, thread pools') ran
+# often enough on a loaded machine to move a peak by a few hundred bytes. There the fit runs
+# inline on a thread of its own: on the main thread a long fit (numpy's, here) trains in a
+# worker while the main thread polls for Ctrl-C, and a poll's allocation would be counted
+# whenever it met the fit's peak; the main thread meanwhile waits in a plain join.
+PEAKS = textwrap.dedent(
     """
-    peaks: list[int] = []
-    worker = threading.Thread(target=lambda: peaks.append(_traced_fit(backend, epochs, batch_size)))
-    worker.start()
-    worker.join()
-    return peaks[0]
+    import gc, json, sys, threading, tracemalloc
+    import numpy as np
+    import grokprop as gp
 
+    backend, batch_size = sys.argv[1], int(sys.argv[2])
 
-def _traced_fit(backend: str, epochs: int, batch_size: int) -> int:
-    X, y = gp.datasets.random_onehot(200, 100, 10, seed=0)
-    rng = np.random.RandomState(0)
-    net = gp.Network(weights=[0.2 * rng.random_sample(s) - 0.1 for s in [(100, 40), (40, 10)]])
-    # warm up with the same settings: the fit then reuses its spec, as the measured one does
-    net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
-    # tracemalloc counts every thread's allocations: idle threads that earlier tests leave
-    # (tqdm's monitor, Dask's offload and event-loop threads) must not run while the fit
-    # holds the GIL, so the interpreter is asked not to hand it over meanwhile; a garbage
-    # collection must not free or allocate in the middle either
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(100.0)
-    gc.disable()
-    tracemalloc.start()
-    try:
+    def traced_fit(epochs):
+        X, y = gp.datasets.random_onehot(200, 100, 10, seed=0)
+        rng = np.random.RandomState(0)
+        net = gp.Network(weights=[0.2 * rng.random_sample(s) - 0.1 for s in [(100, 40), (40, 10)]])
+        # warm up with the same settings: the fit then reuses its spec, as the measured one does
         net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
+        gc.disable()
+        tracemalloc.start()
+        net.fit(X, y, alpha=0.005, epochs=epochs, batch_size=batch_size, backend=backend)
+        peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         gc.enable()
-        sys.setswitchinterval(interval)
+        return peak
+
+    def peak(epochs):
+        found = []
+        worker = threading.Thread(target=lambda: found.append(traced_fit(epochs)))
+        worker.start()
+        worker.join()
+        return found[0]
+
+    print(json.dumps({"one": [peak(1) for _ in range(3)], "many": [peak(6) for _ in range(3)]}))
+    """
+)
 
 
 @pytest.mark.parametrize("batch_size", [1, 20])
 def test_peak_memory_does_not_grow_with_epochs(backend: str, batch_size: int) -> None:
-    # tracemalloc counts every thread's allocations, and earlier tests may leave idle ones
-    # (tqdm's monitor, Dask's offload thread) that wake now and then: the least of three
-    # measurements is the fit's own peak
-    one = min(_peak_bytes(backend, 1, batch_size) for _ in range(3))
-    many = min(_peak_bytes(backend, 6, batch_size) for _ in range(3))
+    done = subprocess.run(
+        [sys.executable, "-c", PEAKS, backend, str(batch_size)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    peaks = json.loads(done.stdout)
+    # the least of three measurements is the fit's own peak
+    one, many = min(peaks["one"]), min(peaks["many"])
     # the errors array grows by 5 float64 values; allow allocator rounding on top
     assert many - one <= 5 * 8 + 64, (one, many)
