@@ -76,3 +76,11 @@ def test_a_sample_output_is_what_the_command_prints(
     assert result.exit_code == 0, result.output
     printed = result.stdout.replace(str(tmp_path / "figure.png"), figure)
     assert TIMING.sub("trained in T s", printed) == TIMING.sub("trained in T s", shown)
+
+
+def test_the_lean_dask_exports_are_the_lean_settings() -> None:
+    """ "Sweeps at scale" gives grokprop's lean Dask settings as environment variables."""
+    from grokprop.grid_cli import lean_dask_environment
+
+    exports = dict(re.findall(r"^export (DASK_\w+)=(\S+)$", README, re.MULTILINE))
+    assert exports == lean_dask_environment()
