@@ -47,6 +47,8 @@ KINDS = {
     "int": "int",
     "SupportsInt": "int",
     "None": "None",
+    "object": "object",
+    "dtype": "dtype",
     "TrainSpec": "spec",
     "SweepSpec": "spec",
     "Activation": "activation",

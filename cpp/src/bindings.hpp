@@ -17,6 +17,9 @@ namespace grokprop::bindings {
 
 namespace py = pybind11;
 
+/// accept_matrix: the fast path of the Python API's checks of X and y.
+void register_accept(py::module_& m);
+
 /// The eight per-layer kernels (layer_forward, activate, ..., update_layer) and step.
 void register_kernels(py::module_& m);
 

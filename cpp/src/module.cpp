@@ -75,6 +75,7 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
         throw py::import_error(error.what());
     }
     register_activation(m);
+    grokprop::bindings::register_accept(m);
     grokprop::bindings::register_kernels(m);
     grokprop::bindings::register_train(m);
     grokprop::bindings::register_sweep(m);

@@ -11,32 +11,6 @@ namespace grokprop::bindings {
 
 namespace {
 
-// NumPy's NPY_ARRAY_ALIGNED flag (pybind11 keeps it in its private npy_api).
-constexpr int array_aligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
-
-bool is_native_byte_order(char order) {
-    const std::uint16_t probe = 1;
-    unsigned char low_byte = 0;
-    std::memcpy(&low_byte, &probe, 1);
-    const char native = low_byte == 1 ? '<' : '>';
-    return order == '=' || order == '|' || order == native;
-}
-
-std::optional<FloatType> float_type_of(const py::array& array) {
-    const py::dtype dtype = array.dtype();
-    if (!is_native_byte_order(dtype.byteorder())) {
-        return std::nullopt;
-    }
-    switch (dtype.num()) {
-        case py::dtype::num_of<float>():
-            return FloatType::float32;
-        case py::dtype::num_of<double>():
-            return FloatType::float64;
-        default:
-            return std::nullopt;
-    }
-}
-
 const char* type_name(FloatType type) {
     return type == FloatType::float32 ? "float32" : "float64";
 }
@@ -51,6 +25,28 @@ std::string shape_str(std::size_t rows, std::size_t cols) {
 
 }  // namespace
 
+bool is_native_byte_order(char order) {
+    const std::uint16_t probe = 1;
+    unsigned char low_byte = 0;
+    std::memcpy(&low_byte, &probe, 1);
+    const char native = low_byte == 1 ? '<' : '>';
+    return order == '=' || order == '|' || order == native;
+}
+
+std::optional<FloatType> float_type_of(const py::dtype& dtype) {
+    if (!is_native_byte_order(dtype.byteorder())) {
+        return std::nullopt;
+    }
+    switch (dtype.num()) {
+        case py::dtype::num_of<float>():
+            return FloatType::float32;
+        case py::dtype::num_of<double>():
+            return FloatType::float64;
+        default:
+            return std::nullopt;
+    }
+}
+
 std::string ArgName::str() const {
     if (index < 0) {
         return base;
@@ -59,7 +55,7 @@ std::string ArgName::str() const {
 }
 
 void DtypeCheck::operator()(const py::array& array, ArgName name) {
-    const std::optional<FloatType> type = float_type_of(array);
+    const std::optional<FloatType> type = float_type_of(array.dtype());
     if (!type) {
         throw py::type_error(name.str() + " must have dtype float32 or float64, got " +
                              dtype_str(array));

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,15 @@ namespace grokprop::bindings {
 namespace py = pybind11;
 
 enum class FloatType { float32, float64 };
+
+// NumPy's NPY_ARRAY_ALIGNED flag (pybind11 keeps it in its private npy_api).
+constexpr int array_aligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+
+/// '=' or '|' or this machine's own order.
+bool is_native_byte_order(char order);
+
+/// float32 or float64 in native byte order, else nothing.
+std::optional<FloatType> float_type_of(const py::dtype& dtype);
 
 /// An argument's name for error messages: "X", or "weights[1]" for an element of a list.
 /// Formatted only when a message needs it.

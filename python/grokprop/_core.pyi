@@ -32,6 +32,21 @@ class Activation(enum.IntEnum):
     SIGMOID = 2
     TANH = 3
 
+def accept_matrix(value: object, dtype: np.dtype[np.floating], columns: int) -> _FloatArray | None:
+    """grokprop._validation.as_matrix's fast path: ``value`` itself if it is a C-contiguous,
+    aligned, finite 2-D ``numpy.ndarray`` of ``dtype`` with ``columns`` columns (0: any) and
+    at least one row, a new array of ``dtype`` if it is such an array of integers, else
+    ``None``. Never raises."""
+
+def views_intact(
+    views: list[_FloatArray],
+    shapes: list[tuple[int, int]],
+    dtype: np.dtype[np.floating],
+    writeable: bool,
+) -> bool:
+    """WeightBuffer.check_views's fast path: every ``views[l]`` still has shape ``shapes[l]``,
+    ``dtype``, a C-contiguous aligned layout and, if ``writeable``, is writeable."""
+
 def layer_forward(
     A: _FloatArray, W: _FloatArray, activation: grokprop.specs.Activation | int
 ) -> _FloatArray:

@@ -13,6 +13,7 @@ import math
 import numbers
 import operator
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -140,6 +141,9 @@ def as_matrix(
     ``columns == 1`` (the book's ``walk_vs_stop`` vector). An array that already has the
     dtype and layout is returned as it is (not copied).
     """
+    accepted = accept_matrix(value, dtype, columns or 0)
+    if accepted is not None:  # the common case, decided in compiled code
+        return accepted
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(
             f"{name} must not be a masked array: its masked entries would be used as numbers; "
@@ -178,6 +182,56 @@ def as_matrix(
             f"(|values| <= {np.finfo(dtype).max:.3g})"
         )
     return converted
+
+
+# -- compiled fast paths ---------------------------------------------------------------------
+# _core.accept_matrix and _core.views_intact decide the common case of as_matrix and of
+# WeightBuffer.check_views in compiled code (about a microsecond each on the book network,
+# a tenth of its fit; BENCHMARKS.md) and answer None/False for everything else, so the rules
+# and the messages stay in Python. Bound on first use, not at import; without the compiled
+# core (a numba-only install) every call takes the Python path.
+
+
+AcceptMatrix = Callable[[Any, np.dtype[np.floating], int], NDArray[np.floating] | None]
+ViewsIntact = Callable[[list[Any], list[tuple[int, int]], np.dtype[np.floating], bool], bool | None]
+
+
+def _no_fast_path(*args: Any) -> None:
+    return None
+
+
+def _bind_fast_paths() -> None:
+    global accept_matrix, views_intact
+    accept: AcceptMatrix
+    intact: ViewsIntact
+    try:
+        from ._core import accept_matrix as accept
+        from ._core import views_intact as intact
+    except ImportError:
+        accept = intact = _no_fast_path
+    accept_matrix, views_intact = accept, intact
+
+
+def _first_accept_matrix(
+    value: Any, dtype: np.dtype[np.floating], columns: int
+) -> NDArray[np.floating] | None:
+    _bind_fast_paths()
+    return accept_matrix(value, dtype, columns)
+
+
+def _first_views_intact(
+    views: list[Any], shapes: list[tuple[int, int]], dtype: np.dtype[np.floating], writeable: bool
+) -> bool | None:
+    _bind_fast_paths()
+    return views_intact(views, shapes, dtype, writeable)
+
+
+accept_matrix: AcceptMatrix = _first_accept_matrix
+"""``value`` as as_matrix returns it, or ``None``: as_matrix decides (``columns`` 0: any)."""
+
+views_intact: ViewsIntact = _first_views_intact
+"""True if every weight view still has its shape, dtype, layout (and is writeable if
+asked); false: :meth:`grokprop._weights.WeightBuffer.check_views` finds out why."""
 
 
 def _checked_shape(array: NDArray[Any], name: str, columns: int | None) -> NDArray[Any]:

@@ -132,6 +132,8 @@ class WeightBuffer:
         ``finite=False``, for a caller that checks the outcome instead, as fit does).
         """
         finite_buffer = not finite or self.all_finite()
+        if finite_buffer and check.views_intact(self.views, self.shapes, self.dtype, writeable):
+            return
         dtype = self.dtype
         for l, w in enumerate(self.views):
             flags, shape = w.flags, self.shapes[l]

@@ -64,9 +64,9 @@ class History:
         with its own ``object.__setattr__`` call, a sixth of fit()'s own time on the book
         network; one ``__dict__`` update gives the same object."""
         history = object.__new__(cls)
-        history.__dict__.update(
-            errors=errors, alpha=alpha, epochs=epochs, batch_size=batch_size, backend=backend
-        )
+        fields = history.__dict__
+        fields["errors"], fields["alpha"], fields["epochs"] = errors, alpha, epochs
+        fields["batch_size"], fields["backend"] = batch_size, backend
         return history
 
     # display: the logic lives in grokprop._display and grokprop.figures
@@ -110,7 +110,7 @@ class StepTrace:
         microseconds."""
         trace = object.__new__(cls)
         fields = trace.__dict__
-        fields.update(zip(StepArrays._fields, out))
+        fields["layers"], fields["deltas"], fields["weight_deltas"], fields["errors"] = out
         fields["activation"] = activation
         return trace
 
@@ -417,8 +417,14 @@ class Network:
     # -- internals shared with grokprop.verify ------------------------------------------------
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """``X`` and ``y`` converted and checked (not yet :meth:`_detached`)."""
-        rows = check.as_matrix(X, "X", self._dtype, columns=self._sizes[0])
-        targets = check.as_matrix(y, "y", self._dtype, columns=self._sizes[-1])
+        dtype, sizes = self._dtype, self._sizes
+        # as_matrix's compiled fast path called directly: its frame is a tenth of a step
+        rows = check.accept_matrix(X, dtype, sizes[0])
+        if rows is None:
+            rows = check.as_matrix(X, "X", dtype, columns=sizes[0])
+        targets = check.accept_matrix(y, dtype, sizes[-1])
+        if targets is None:
+            targets = check.as_matrix(y, "y", dtype, columns=sizes[-1])
         if rows.shape[0] != targets.shape[0]:
             check.check_rows(rows, targets)
         return rows, targets
