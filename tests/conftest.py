@@ -74,6 +74,32 @@ def need_backend(name: str) -> None:
     pytest.skip(f"backend {name!r} is not required ({setting}) and unavailable: {reason}")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--only-backend",
+        action="append",
+        choices=BACKEND_NAMES,
+        metavar="NAME",
+        help="test this backend only (repeatable): the backend-parametrized tests of the "
+        "others are deselected, and the cross-backend checks compare it alone with the "
+        "reference; the sanitized run keeps cpp, the only instrumented one",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    only = config.getoption("--only-backend")
+    if not only:
+        return
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("backend") if callspec is not None else None
+        (dropped if param is not None and param not in only else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "backends(*names): the test needs these backends (see tests/conftest.py)"
@@ -137,6 +163,16 @@ def compiled_backends() -> tuple[str, ...]:
     for name in REQUIRED:
         need_backend(name)
     return tuple(name for name in gp.available_backends() if name != "numpy")
+
+
+@pytest.fixture(scope="session")
+def checked_backends(
+    compiled_backends: tuple[str, ...], pytestconfig: pytest.Config
+) -> tuple[str, ...]:
+    """The compiled backends the property tests compare with the reference: all, or
+    ``--only-backend``'s."""
+    only = pytestconfig.getoption("--only-backend") or BACKEND_NAMES
+    return tuple(name for name in compiled_backends if name in only)
 
 
 # Prepended to a subprocess's code: a meta-path finder that makes importing any of HIDDEN

@@ -29,10 +29,10 @@ def _fit(problem: Problem, backend: str) -> tuple[np.ndarray | int, list[np.ndar
 @settings(max_examples=120, deadline=None)
 @given(PROBLEMS)
 def test_training_is_bitwise_equal_across_backends(
-    compiled_backends: tuple[str, ...], problem: Problem
+    checked_backends: tuple[str, ...], problem: Problem
 ) -> None:
     ref_errors, ref_weights = _fit(problem, "numpy")
-    for name in compiled_backends:
+    for name in checked_backends:
         errors, weights = _fit(problem, name)
         assert type(errors) is type(ref_errors), name
         assert np.array_equal(errors, ref_errors), name
@@ -44,7 +44,7 @@ def test_training_is_bitwise_equal_across_backends(
 @settings(max_examples=60, deadline=None)
 @given(PROBLEMS)
 def test_primitives_are_bitwise_equal_across_backends(
-    compiled_backends: tuple[str, ...], problem: Problem
+    checked_backends: tuple[str, ...], problem: Problem
 ) -> None:
     net = gp.Network(problem.sizes, seed=problem.seed, dtype=problem.dtype)
     X, y = net._data(problem.X, problem.y)
@@ -55,7 +55,7 @@ def test_primitives_are_bitwise_equal_across_backends(
     ref_wd = ref.weight_deltas(ref_layers, ref_deltas)
     ref_step_weights = net.copy().weights
     ref_step = ref.step(ref_step_weights, X, y, problem.alpha, act)
-    for name in compiled_backends:
+    for name in checked_backends:
         engine = resolve(name)
         assert engine.name == name
         layers = engine.forward(net.weights, X, act)

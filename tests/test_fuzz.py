@@ -62,7 +62,7 @@ def _same(a: object, b: object) -> bool:
 
 @given(PROBLEMS)
 def test_fit_outcome_is_identical_on_every_backend(
-    compiled_backends: tuple[str, ...], problem: Problem
+    checked_backends: tuple[str, ...], problem: Problem
 ) -> None:
     expected = _fit_outcome(problem, "numpy")
     event(f"fit {expected[0]}")
@@ -71,7 +71,7 @@ def test_fit_outcome_is_identical_on_every_backend(
         assert all(np.isfinite(w).all() for w in expected[-2])
     else:  # diverged or rejected: the weights from before the fit, exactly
         assert _same(expected[-2], problem.network().weights)
-    for backend in compiled_backends:
+    for backend in checked_backends:
         got = _fit_outcome(problem, backend)
         assert len(got) == len(expected), (backend, got[0], expected[0])
         for part, (g, e) in enumerate(zip(got, expected)):
@@ -94,13 +94,13 @@ def _step_outcome(problem: Problem, backend: str) -> tuple[Any, ...]:
 
 @given(PROBLEMS)
 def test_step_outcome_is_identical_on_every_backend(
-    compiled_backends: tuple[str, ...], problem: Problem
+    checked_backends: tuple[str, ...], problem: Problem
 ) -> None:
     expected = _step_outcome(problem, "numpy")
     event(f"step {expected[0]}")
     if expected[0] != "stepped":
         assert _same(expected[-1], problem.network().weights)
-    for backend in compiled_backends:
+    for backend in checked_backends:
         got = _step_outcome(problem, backend)
         assert len(got) == len(expected), (backend, got[0], expected[0])
         for part, (g, e) in enumerate(zip(got, expected)):

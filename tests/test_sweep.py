@@ -110,10 +110,10 @@ def test_reference_sweep_equals_fit_network_by_network(problem: Problem) -> None
 @settings(max_examples=60, deadline=None)
 @given(SWEEPS, st.integers(1, 3))
 def test_compiled_sweeps_equal_the_reference_sweep(
-    compiled_backends: tuple[str, ...], problem: Problem, threads: int
+    checked_backends: tuple[str, ...], problem: Problem, threads: int
 ) -> None:
     expected = _sweep(problem, "numpy")
-    for name in compiled_backends:
+    for name in checked_backends:
         result = _sweep(problem, name, threads=threads)
         assert result.backend == name
         _assert_same_result(result, expected)
