@@ -284,9 +284,7 @@ def test_per_chunk_overhead(benchmark: Any, networks: int, tmp_path: Path) -> No
                 for spec, X, y, seeds, alphas in parts
             ]
             lap("train")
-            table = g._chunk_table(
-                task.parts, [p[3] for p in parts], [p[4] for p in parts], results, False, False
-            )
+            table = g._chunk_table(task.parts, results, False, False)
             lap("table")
             g._counts(
                 0,
