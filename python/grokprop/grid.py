@@ -455,16 +455,18 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     results = _interrupt.run(train, expected_seconds=_interrupt.INLINE_SECONDS if polls else 0.0)
     spec = task.parts[0].spec
     table = _chunk_table(task.parts, results, spec.curves, spec.weights)
-    counts = []
-    row = 0
-    for piece in task.parts:
-        errors = table.column("final_error").slice(row, piece.size).to_numpy()
-        diverged = table.column("diverged").slice(row, piece.size).to_numpy(zero_copy_only=False)
-        counts.append(
-            (piece.cell, *_counts(piece.start, len(piece.alphas), errors, diverged, task.threshold))
-        )
-        row += piece.size
-    return ChunkResult(task.index, _parquet(table) if task.encode else table, tuple(counts))
+    # from the backend's arrays, not the table's columns (no unpacking of the bits): the
+    # errors as doubles, as the rows hold them
+    counts = tuple(
+        (piece.cell, *_counts(piece.start, len(piece.alphas), *_outcomes(out), task.threshold))
+        for piece, out in zip(task.parts, results)
+    )
+    return ChunkResult(task.index, _parquet(table) if task.encode else table, counts)
+
+
+def _outcomes(out: SweepArrays) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """A piece's final errors (as doubles, as the rows hold them) and diverged flags."""
+    return out.final_errors.astype(np.float64, copy=False), out.diverged
 
 
 def _canonical(piece: PieceTask) -> Part:
@@ -564,7 +566,7 @@ def _chunk_table(
         return pa.array(arrays[0] if len(arrays) == 1 else np.concatenate(arrays))
 
     columns = {
-        "final_error": joined([out.final_errors.astype(np.float64, copy=False) for out in results]),
+        "final_error": joined([_outcomes(out)[0] for out in results]),
         "diverged": joined([out.diverged for out in results]),
     }
     if curves:
