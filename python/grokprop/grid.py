@@ -63,7 +63,9 @@ __all__ = [
 DEFAULT_CHUNK_SIZE = 1 << 17
 #: The manifest's name in an ``out=`` directory, and the format it describes.
 MANIFEST = "manifest.json"
-_FORMAT = 1
+#: 2: a chunk file holds only the outcomes (each row's cell, seed and alpha follow from the
+#: manifest and the row's place); 1: it also held cell, seed and alpha (refused now).
+_FORMAT = 2
 _CONVERGED = 1e-3
 #: Finished chunks that may wait for the writer thread (their memory is the bound).
 _PENDING_WRITES = 2
@@ -175,8 +177,7 @@ class Cell(_display.ShortRepr):
 
     def networks(self, start: int, stop: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """The seeds and alphas of networks ``start:stop`` (seeds outer, alphas inner)."""
-        block = self.seed_block(start, stop)
-        return _expand(block.values(), self.alphas, start % len(self.alphas), stop - start)
+        return _networks(self.seeds, self.alphas, start, stop)
 
     def seed_block(self, start: int, stop: int) -> SeedBlock:
         """The seeds networks ``start:stop`` use, each once, as they travel (:class:`SeedBlock`)."""
@@ -187,6 +188,14 @@ class Cell(_display.ShortRepr):
         if len(seeds) < 2 or (step != 0 and bool(np.all(np.diff(seeds) == step))):
             return SeedBlock(int(seeds[0]), step, len(seeds), None)
         return SeedBlock(0, 0, len(seeds), seeds.astype(np.uint32))
+
+    def seed_values(self) -> dict[str, int] | list[int]:
+        """The seeds as the manifest records them, to rebuild the rows' ``seed`` column: a run
+        as ``{"first", "step", "count"}``, other seeds listed."""
+        block = self.seed_block(0, len(self))
+        if block.listed is not None:
+            return [int(s) for s in block.listed]
+        return {"first": block.first, "step": block.step, "count": block.count}
 
     def spec(self, curves: bool, weights: bool) -> SweepSpec:
         return SweepSpec(
@@ -365,6 +374,15 @@ class SeedBlock:
         return np.arange(self.count, dtype=np.int64) * self.step + self.first
 
 
+def _networks(
+    seeds: NDArray[np.int64], alphas: NDArray[np.float64], start: int, stop: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The seeds and alphas of a cell's networks ``start:stop`` (seeds outer, alphas inner)."""
+    per_seed = len(alphas)
+    used = seeds[start // per_seed : (stop - 1) // per_seed + 1]
+    return _expand(used, alphas, start % per_seed, stop - start)
+
+
 def _expand(
     seeds: NDArray[np.int64], alphas: NDArray[np.float64], offset: int, n: int
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -436,18 +454,19 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
     results = _interrupt.run(train, expected_seconds=_interrupt.INLINE_SECONDS if polls else 0.0)
     spec = task.parts[0].spec
-    seeds, alphas = [part[3] for part in parts], [part[4] for part in parts]
-    table = _chunk_table(task.parts, seeds, alphas, results, spec.curves, spec.weights)
-    counts = []
-    row = 0
-    for piece in task.parts:
-        errors = table.column("final_error").slice(row, piece.size).to_numpy()
-        diverged = table.column("diverged").slice(row, piece.size).to_numpy(zero_copy_only=False)
-        counts.append(
-            (piece.cell, *_counts(piece.start, len(piece.alphas), errors, diverged, task.threshold))
-        )
-        row += piece.size
-    return ChunkResult(task.index, _parquet(table) if task.encode else table, tuple(counts))
+    table = _chunk_table(task.parts, results, spec.curves, spec.weights)
+    # from the backend's arrays, not the table's columns (no unpacking of the bits): the
+    # errors as doubles, as the rows hold them
+    counts = tuple(
+        (piece.cell, *_counts(piece.start, len(piece.alphas), *_outcomes(out), task.threshold))
+        for piece, out in zip(task.parts, results)
+    )
+    return ChunkResult(task.index, _parquet(table) if task.encode else table, counts)
+
+
+def _outcomes(out: SweepArrays) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """A piece's final errors (as doubles, as the rows hold them) and diverged flags."""
+    return out.final_errors.astype(np.float64, copy=False), out.diverged
 
 
 def _canonical(piece: PieceTask) -> Part:
@@ -532,17 +551,13 @@ def _counts(
 
 
 def _chunk_table(
-    pieces: tuple[PieceTask, ...],
-    seeds: list[NDArray[np.int64]],
-    alphas: list[NDArray[np.float64]],
-    results: list[SweepArrays],
-    curves: bool,
-    weights: bool,
+    pieces: tuple[PieceTask, ...], results: list[SweepArrays], curves: bool, weights: bool
 ) -> pa.Table:
-    """One chunk's rows: each network's cell and outcome. The cells' settings are joined
-    in when the rows are read (:func:`_with_settings`): written per row they would cost
-    more than the outcomes. No column has nulls: declared so, the Parquet encoder writes
-    no definition levels (a third of its time)."""
+    """One chunk's rows: each network's outcome, nothing that can be derived. Its cell,
+    seed, alpha and the cell's settings are joined in when the rows are read
+    (:func:`_with_settings`, from the grid or its manifest and the rows' places): written
+    per row they cost more to encode than the outcomes. No column has nulls: declared so,
+    the Parquet encoder writes no definition levels (a third of its time)."""
     pa = _pyarrow()
     lengths = [p.size for p in pieces]
 
@@ -551,10 +566,7 @@ def _chunk_table(
         return pa.array(arrays[0] if len(arrays) == 1 else np.concatenate(arrays))
 
     columns = {
-        "cell": pa.array(np.repeat(np.array([p.cell for p in pieces], dtype=np.int32), lengths)),
-        "seed": joined(seeds),
-        "alpha": joined(alphas),
-        "final_error": joined([out.final_errors.astype(np.float64, copy=False) for out in results]),
+        "final_error": joined([_outcomes(out)[0] for out in results]),
         "diverged": joined([out.diverged for out in results]),
     }
     if curves:
@@ -683,22 +695,41 @@ def read_grid(path: str | os.PathLike[str], *, partial: bool = False) -> pa.Tabl
     files = sorted(directory.glob("chunk-*.parquet"))
     if not files or not (directory / MANIFEST).exists():
         raise ValueError(f"path: {os.fspath(path)!r} holds no grid (no {MANIFEST} or chunks)")
-    manifest = json.loads((directory / MANIFEST).read_text())
+    manifest = _read_manifest(directory, "path")
     if len(files) < manifest["chunks"] and not partial:
         raise ValueError(
             f"path: {os.fspath(path)!r} holds {len(files)} of the grid's {manifest['chunks']} "
             "chunks: rerun the sweep to finish it, or read_grid(path, partial=True)"
         )
     cells = manifest["cells"]
-    # "default" promotion: a directory begun by an older grokprop has nullable columns
-    rows = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
-    return _with_settings(rows, cells)
+    tables = [pq.read_table(f) for f in files]
+    # chunk k is networks k * chunk_size ... of the grid (chunk_plan)
+    starts = [int(f.name[len("chunk-") : -len(".parquet")]) * manifest["chunk_size"] for f in files]
+    networks = [(_seed_array(c["seed_values"]), np.array(c["alphas"], np.float64)) for c in cells]
+    rows = pa.concat_tables(tables)
+    return _with_settings(rows, cells, networks, zip(starts, (t.num_rows for t in tables)))
 
 
-def _with_settings(rows: pa.Table, cells: list[dict[str, Any]]) -> pa.Table:
-    """``rows`` with the settings of each row's cell inserted after ``cell`` (text columns
-    dictionary-encoded: one copy of each value)."""
+def _seed_array(values: dict[str, int] | list[int]) -> NDArray[np.int64]:
+    """A cell's seeds from the manifest (:meth:`Cell.seed_values`)."""
+    if isinstance(values, dict):
+        return SeedBlock(values["first"], values["step"], values["count"], None).values()
+    return np.array(values, dtype=np.int64)
+
+
+def _with_settings(
+    rows: pa.Table,
+    cells: list[dict[str, Any]],
+    networks: list[tuple[NDArray[np.int64], NDArray[np.float64]]],
+    runs: Iterable[tuple[int, int]],
+) -> pa.Table:
+    """``rows`` (outcomes, from consecutive ``runs`` of the grid's networks: first network,
+    count) with each row's ``cell``, its cell's settings (text columns dictionary-encoded:
+    one copy of each value), ``seed`` and ``alpha`` in front. ``networks``: each cell's
+    seeds and alphas; the values are made as for training (:func:`_networks`)."""
     pa = _pyarrow()
+    index, seed, alpha = _row_networks(networks, runs)
+    front = {"cell": pa.array(index)}
     settings = {
         "dataset": [c["dataset"] for c in cells],
         "sizes": ["-".join(map(str, c["sizes"])) for c in cells],
@@ -708,14 +739,38 @@ def _with_settings(rows: pa.Table, cells: list[dict[str, Any]]) -> pa.Table:
         "batch_size": [c["batch_size"] for c in cells],
         "dtype": [c["dtype"] for c in cells],
     }
-    cell = rows.column("cell")
-    for position, (name, values) in enumerate(settings.items(), start=1):
+    for name, values in settings.items():
         if isinstance(values[0], str):
             column = pa.array(values).dictionary_encode()
         else:
             column = pa.array(values, type=pa.int32())
-        rows = rows.add_column(position, name, column.take(cell))
-    return rows
+        front[name] = column.take(front["cell"])
+    front["seed"], front["alpha"] = pa.array(seed), pa.array(alpha)
+    fields = [pa.field(k, v.type, nullable=k in settings) for k, v in front.items()]
+    schema = pa.schema(fields + list(rows.schema))
+    return pa.Table.from_arrays([*front.values(), *rows.columns], schema=schema)
+
+
+def _row_networks(
+    networks: list[tuple[NDArray[np.int64], NDArray[np.float64]]], runs: Iterable[tuple[int, int]]
+) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.float64]]:
+    """Each row's cell, seed and alpha, for ``runs`` of the grid's networks (first, count):
+    the grid's order, cells in order (:func:`chunk_plan`)."""
+    sizes = np.array([len(s) * len(a) for s, a in networks], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    cells, seeds, alphas = [], [], []
+    for first, count in runs:
+        at, stop = first, first + count
+        while at < stop:
+            c = int(np.searchsorted(ends, at, side="right"))
+            begin = int(ends[c] - sizes[c])
+            take = min(stop, int(ends[c])) - at
+            s, a = _networks(*networks[c], at - begin, at - begin + take)
+            cells.append(np.full(take, c, dtype=np.int32))
+            seeds.append(s)
+            alphas.append(a)
+            at += take
+    return np.concatenate(cells), np.concatenate(seeds), np.concatenate(alphas)
 
 
 # --------------------------------------------------------------------------- the output
@@ -734,7 +789,7 @@ def _open_output(
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"out must be a directory (a Parquet dataset), got a file: {out!r}")
     if manifest.exists():
-        recorded = json.loads(manifest.read_text())
+        recorded = _read_manifest(directory, "out")
         if recorded.get("fingerprint") != fingerprint:
             raise ValueError(
                 f"out={os.fspath(out)!r} holds the results of a different grid (its "
@@ -755,7 +810,7 @@ def _open_output(
             "chunk_size": chunk_size,
             "chunks": n_chunks,
             "networks": len(grid),
-            "cells": [c.describe() for c in grid.cells],
+            "cells": [c.describe() | {"seed_values": c.seed_values()} for c in grid.cells],
         },
         indent=1,
     )
@@ -764,19 +819,33 @@ def _open_output(
     return directory
 
 
+def _read_manifest(directory: Path, name: str) -> dict[str, Any]:
+    """An ``out=`` directory's manifest, refused if another format wrote it (``name``: the
+    argument the error names)."""
+    recorded: dict[str, Any] = json.loads((directory / MANIFEST).read_text())
+    if recorded.get("format") != _FORMAT:
+        raise ValueError(
+            f"{name}={os.fspath(directory)!r} was written by grokprop "
+            f"{recorded.get('grokprop', '?')} in grid format {recorded.get('format')!r}, which "
+            f"this grokprop ({__version__}, format {_FORMAT}) neither resumes nor reads: read "
+            "it with the grokprop that wrote it, or delete it (or use another path) and rerun "
+            "the sweep"
+        )
+    return recorded
+
+
 def _parquet(table: pa.Table) -> Any:
     """A chunk's Parquet file, as bytes (a ``pyarrow.Buffer``)."""
     pa = _pyarrow()
     import pyarrow.parquet as pq
 
     sink = pa.BufferOutputStream()
-    # a dictionary only for the cell, statistics only where a reader filters: a quarter of
-    # the default's time
+    # outcomes only (no column a reader filters on): no dictionary, no statistics
     pq.write_table(
         table,
         sink,
-        use_dictionary=["cell"],
-        write_statistics=["cell", "seed", "alpha"],
+        use_dictionary=False,
+        write_statistics=False,
         # final errors are as random as doubles get: compressing them costs, gains nothing
         compression={
             name: "none" if name == "final_error" else "snappy" for name in table.column_names
@@ -928,7 +997,9 @@ def sweep_grid(
     if directory is None:
         pa = _pyarrow()
         rows = pa.concat_tables([tables[i] for i in range(len(plan))])
-        table = _with_settings(rows, [c.describe() for c in grid.cells])
+        networks = [(c.seeds, c.alphas) for c in grid.cells]
+        described = [c.describe() for c in grid.cells]
+        table = _with_settings(rows, described, networks, [(0, len(grid))])
     return GridRun(grid, len(plan), len(todo), skipped, seconds, directory, summary, limit, table)
 
 

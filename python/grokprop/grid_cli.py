@@ -207,4 +207,4 @@ def sweep_command(
         raise click.ClickException(str(exc) or type(exc).__name__) from exc
     click.echo(run.table())
     if run.path is not None:
-        click.echo(f"\nresults in {run.path} (grokprop.read_grid or pyarrow.parquet.read_table)")
+        click.echo(f"\nresults in {run.path} (grokprop.read_grid)")
