@@ -13,7 +13,7 @@
 // exp(x): x clamped to [lo, hi] (NaN passes, comparing false);
 //   k = (x * inv_ln2 + round_magic) - round_magic        round(x / ln2), ties to even
 //   r = (x - k * ln2_hi) - k * ln2_lo                    Cody-Waite, k * ln2_hi exact
-//   q = Horner of the Taylor coefficients 1 / i!, i = n .. 1
+//   q = Horner of q's minimax coefficients (scripts/exp_minimax.py), highest power first
 //   k1 = (k * 0.5 + round_magic) - round_magic, k2 = k - k1
 //   exp = ((1 + r * q) * 2^k1) * 2^k2                    2^k from its exponent bits
 // tanh uses exp(x) - 1 = (2^k - 1) + 2^k * (r * q), which does not cancel near 0.
@@ -46,13 +46,13 @@ struct Constants<double> {
     static constexpr Int exponent_mask = 0x7ff;
     static constexpr int mantissa_bits = 52;
     static constexpr double tanh_lo = -40.0;  // tanh clamps -2|x| here: tanh(20) rounds to 1
-    // 1 / i!, i = 13 .. 1 (Horner order; the constant term 1 is added apart)
+    // q's minimax coefficients (scripts/exp_minimax.py), r^10 .. r^0 (Horner order; exp's
+    // constant term 1 is added apart)
     static constexpr double exp_poly[] = {
-        0x1.6124613a86d09p-33, 0x1.1eed8eff8d898p-29, 0x1.ae64567f544e4p-26,
-        0x1.27e4fb7789f5cp-22, 0x1.71de3a556c734p-19, 0x1.a01a01a01a01ap-16,
-        0x1.a01a01a01a01ap-13, 0x1.6c16c16c16c17p-10, 0x1.1111111111111p-7,
-        0x1.5555555555555p-5,  0x1.5555555555555p-3,  0x1.0p-1,
-        0x1.0p+0};
+        0x1.ae6449c0653cbp-26, 0x1.28a27e48a4619p-22, 0x1.71de8e649bda4p-19,
+        0x1.a019a6b22f956p-16, 0x1.a01a01710638ap-13, 0x1.6c16c17f29cffp-10,
+        0x1.111111111a24fp-7,  0x1.555555555211dp-5,  0x1.5555555555530p-3,
+        0x1.0000000000005p-1,  0x1.0000000000000p+0};
 };
 
 template <>
@@ -68,9 +68,9 @@ struct Constants<float> {
     static constexpr Int exponent_mask = 0xff;
     static constexpr int mantissa_bits = 23;
     static constexpr float tanh_lo = -40.0f;
-    static constexpr float exp_poly[] = {0x1.a01a02p-13f, 0x1.6c16c2p-10f, 0x1.111112p-7f,
-                                         0x1.555556p-5f,  0x1.555556p-3f,  0x1.0p-1f,
-                                         0x1.0p+0f};
+    // r^5 .. r^0
+    static constexpr float exp_poly[] = {0x1.6c16a6p-10f, 0x1.123cd6p-7f, 0x1.555652p-5f,
+                                         0x1.55547ep-3f,  0x1.fffffep-2f, 0x1.000000p+0f};
 };
 
 /// P vectors of N lanes of T (Pack) or of their comparison masks (MaskPack), operated on side

@@ -14,7 +14,7 @@ is +inf; NaN passes through unchanged, since NaN compares false)::
 
     k  = (x * inv_ln2 + round_magic) - round_magic     # round(x / ln2), ties to even
     r  = (x - k * ln2_hi) - k * ln2_lo                 # Cody-Waite: k * ln2_hi is exact
-    q  = c[n] ; q = c[i] + r * q  for i = n-1 .. 1     # Taylor c[i] = 1 / i!, Horner
+    q  = c[n] ; q = c[i] + r * q  for i = n-1 .. 1     # minimax c[i] (Remez), Horner
     k1 = (k * 0.5 + round_magic) - round_magic ; k2 = k - k1
     exp = ((1 + r * q) * 2**k1) * 2**k2                # 2**k from its exponent bits
 
@@ -50,7 +50,7 @@ class ExpConstants:
     round_magic: Any  # 1.5 * 2**mantissa_bits: adding and subtracting it rounds to an integer
     lo: Any  # exp(lo) rounds to +0: every x < lo is computed as lo
     hi: Any  # exp(hi) overflows to +inf: every x > hi is computed as hi
-    exp_poly: tuple[Any, ...]  # 1 / i!, i = 0 .. n
+    exp_poly: tuple[Any, ...]  # c[0] = 1 (added apart), c[1] .. c[n]: q = sum c[i] r**(i-1)
     bias_magic: Any  # 2**mantissa_bits + exponent bias: k + it holds k + bias in its low bits
     exponent_mask: Any  # the biased exponent's bits, before the shift
     mantissa_bits: Any  # the shift that moves them into place
@@ -68,7 +68,7 @@ def _make(
     ln2_hi: str,
     ln2_lo: str,
     bounds: tuple[float, float],
-    exp_degree: int,
+    exp_poly: tuple[str, ...],
 ) -> ExpConstants:
     f = dtype
     return ExpConstants(
@@ -80,7 +80,7 @@ def _make(
         round_magic=f(1.5 * 2.0**mantissa_bits),
         lo=f(bounds[0]),
         hi=f(bounds[1]),
-        exp_poly=tuple(f(1 / math.factorial(i)) for i in range(exp_degree + 1)),
+        exp_poly=(f(1), *(f(float.fromhex(c)) for c in exp_poly)),
         bias_magic=f(2.0**mantissa_bits + bias),
         exponent_mask=int_type(2 * bias + 1),
         mantissa_bits=int_type(mantissa_bits),
@@ -91,18 +91,30 @@ def _make(
     )
 
 
-#: The constants by dtype. float64: Taylor degree 13 (|r| <= ln2/2: truncation < 2**-57);
-#: float32: degree 7 (< 2**-27), rounded to float32.
+#: The constants by dtype. ``exp_poly``: ``q``, the minimax polynomial of ``(exp(r) - 1) / r``
+#: for |r| <= ln2/2 (max relative error), from ``scripts/exp_minimax.py``, lowest power
+#: first; float64 degree 10 (relative error 2**-55.4 with the rounded coefficients), float32
+#: degree 5 (2**-25.4), each coefficient rounded to the dtype.
 CONSTANTS: dict[np.dtype[Any], ExpConstants] = {
     np.dtype(np.float64): _make(
         np.float64, np.int64, 52, 1023,
         "0x1.62e42fee00000p-1", "0x1.a39ef35793c76p-33",
-        (-746.0, 710.0), 13,
+        (-746.0, 710.0),
+        (
+            "0x1.0000000000000p+0", "0x1.0000000000005p-1", "0x1.5555555555530p-3",
+            "0x1.555555555211dp-5", "0x1.111111111a24fp-7", "0x1.6c16c17f29cffp-10",
+            "0x1.a01a01710638ap-13", "0x1.a019a6b22f956p-16", "0x1.71de8e649bda4p-19",
+            "0x1.28a27e48a4619p-22", "0x1.ae6449c0653cbp-26",
+        ),
     ),
     np.dtype(np.float32): _make(
         np.float32, np.int32, 23, 127,
         "0x1.62e400p-1", "0x1.7f7d1cf79abcap-20",
-        (-105.0, 89.0), 7,
+        (-105.0, 89.0),
+        (
+            "0x1.000000p+0", "0x1.fffffep-2", "0x1.55547ep-3",
+            "0x1.555652p-5", "0x1.123cd6p-7", "0x1.6c16a6p-10",
+        ),
     ),
 }  # fmt: skip
 
