@@ -62,7 +62,7 @@ class History:
     ) -> History:
         """``History(...)`` for fit(): the frozen dataclass's ``__init__`` sets each field
         with its own ``object.__setattr__`` call, a sixth of fit()'s own time on the book
-        network; one ``__dict__`` update gives the same object."""
+        network; setting the instance ``__dict__``'s entries gives the same object."""
         history = object.__new__(cls)
         fields = history.__dict__
         fields["errors"], fields["alpha"], fields["epochs"] = errors, alpha, epochs
@@ -417,14 +417,8 @@ class Network:
     # -- internals shared with grokprop.verify ------------------------------------------------
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """``X`` and ``y`` converted and checked (not yet :meth:`_detached`)."""
-        dtype, sizes = self._dtype, self._sizes
-        # as_matrix's compiled fast path called directly: its frame is a tenth of a step
-        rows = check.accept_matrix(X, dtype, sizes[0])
-        if rows is None:
-            rows = check.as_matrix(X, "X", dtype, columns=sizes[0])
-        targets = check.accept_matrix(y, dtype, sizes[-1])
-        if targets is None:
-            targets = check.as_matrix(y, "y", dtype, columns=sizes[-1])
+        rows = check.as_matrix(X, "X", self._dtype, columns=self._sizes[0])
+        targets = check.as_matrix(y, "y", self._dtype, columns=self._sizes[-1])
         if rows.shape[0] != targets.shape[0]:
             check.check_rows(rows, targets)
         return rows, targets
