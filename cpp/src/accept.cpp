@@ -25,6 +25,12 @@ void convert(const py::array& from, To* to, std::size_t n) {
     }
 }
 
+/// convert from the signed or the unsigned integer type of one size.
+template <class Signed, class Unsigned, class To>
+void convert_either(const py::array& from, bool is_signed, To* to, std::size_t n) {
+    is_signed ? convert<Signed>(from, to, n) : convert<Unsigned>(from, to, n);
+}
+
 /// `from`'s integers as a new C-contiguous array of To, or nothing for an integer type this
 /// does not know (as_matrix converts it).
 template <class To>
@@ -34,20 +40,16 @@ std::optional<py::array> integers_as(const py::array& from, std::size_t n) {
     To* target = to.mutable_data();
     switch (from.dtype().itemsize()) {
         case 1:
-            is_signed ? convert<std::int8_t>(from, target, n)
-                      : convert<std::uint8_t>(from, target, n);
+            convert_either<std::int8_t, std::uint8_t>(from, is_signed, target, n);
             break;
         case 2:
-            is_signed ? convert<std::int16_t>(from, target, n)
-                      : convert<std::uint16_t>(from, target, n);
+            convert_either<std::int16_t, std::uint16_t>(from, is_signed, target, n);
             break;
         case 4:
-            is_signed ? convert<std::int32_t>(from, target, n)
-                      : convert<std::uint32_t>(from, target, n);
+            convert_either<std::int32_t, std::uint32_t>(from, is_signed, target, n);
             break;
         case 8:
-            is_signed ? convert<std::int64_t>(from, target, n)
-                      : convert<std::uint64_t>(from, target, n);
+            convert_either<std::int64_t, std::uint64_t>(from, is_signed, target, n);
             break;
         default:
             return std::nullopt;
