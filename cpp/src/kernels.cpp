@@ -215,9 +215,8 @@ py::tuple step(const py::sequence& weights, const py::array& X, const py::array&
     });
 }
 
-/// step as a transaction (transaction.hpp): (layers, deltas, weight_deltas, errors,
-/// outcome). The result is finite when the rows' errors summed in row order (as an epoch's
-/// error is summed) are.
+/// step as a transaction (transaction.hpp): (step's result, outcome). The result is finite
+/// when the rows' errors summed in row order (as an epoch's error is summed) are.
 py::tuple step_transaction(const py::array& buffer, const py::sequence& weights,
                            const py::array& X, const py::array& Y, double alpha,
                            ActivationArg activation) {
@@ -234,7 +233,7 @@ py::tuple step_transaction(const py::array& buffer, const py::sequence& weights,
             total += errors.data()[r];
         }
         const Outcome outcome = transaction.settle(std::isfinite(total));
-        return py::make_tuple(out[0], out[1], out[2], out[3], static_cast<int>(outcome));
+        return py::make_tuple(std::move(out), static_cast<int>(outcome));
     });
 }
 
@@ -271,7 +270,7 @@ void register_kernels(py::module_& m) {
           py::arg("alpha"), py::arg("activation"),
           "step as a transaction: `buffer` (1-D) holds every weight matrix; it is saved\n"
           "first and restored if the summed error or a weight is not finite, or on an\n"
-          "exception. Returns step's four results and the outcome: 0 committed, 1 diverged\n"
+          "exception. Returns (step's result, outcome), the outcome 0 committed, 1 diverged\n"
           "(restored), 2 the weights were not finite before (restored).");
 }
 

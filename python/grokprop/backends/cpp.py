@@ -88,10 +88,10 @@ class CppBackend(Backend):
         alpha: float,
         activation: Activation,
     ) -> tuple[StepArrays, Outcome]:
-        layers, deltas, weight_deltas, errors, outcome = _core.step_transaction(
-            buffer, weights, X, Y, alpha, activation
-        )
-        return StepArrays(layers, deltas, weight_deltas, errors), _OUTCOMES[outcome]
+        arrays, outcome = _core.step_transaction(buffer, weights, X, Y, alpha, activation)
+        # StepArrays._make(arrays) without its call and length check (a step on the book
+        # network is a few microseconds; _core returns the four arrays)
+        return tuple.__new__(StepArrays, arrays), _OUTCOMES[outcome]
 
     def sweep(
         self,
