@@ -1,6 +1,6 @@
-// _core.accept_matrix and _core.views_intact: compiled fast paths of the Python API's
-// validation boundary (grokprop._validation.as_matrix, grokprop._weights.WeightBuffer.
-// check_views; docs/design.md, "Validation").
+// _core.accept_matrix, _core.accept_data and _core.views_intact: compiled fast paths of the
+// Python API's validation boundary (grokprop._validation.as_matrix and as_data,
+// grokprop._weights.WeightBuffer.check_views; docs/design.md, "Validation").
 //
 // They decide only the common case (an exact numpy.ndarray that is already what as_matrix
 // returns, or an integer array it converts; weight views nobody changed); everything else,
@@ -96,6 +96,21 @@ std::optional<py::array> accept_matrix(py::handle value, const py::dtype& dtype,
     return array;
 }
 
+/// (X, y) as accept_matrix takes each, when both are taken and have as many rows; None
+/// otherwise.
+std::optional<py::tuple> accept_data(py::handle X, py::handle y, const py::dtype& dtype,
+                                     py::ssize_t x_columns, py::ssize_t y_columns) {
+    std::optional<py::array> rows = accept_matrix(X, dtype, x_columns);
+    if (!rows) {
+        return std::nullopt;
+    }
+    std::optional<py::array> targets = accept_matrix(y, dtype, y_columns);
+    if (!targets || targets->shape(0) != rows->shape(0)) {
+        return std::nullopt;
+    }
+    return py::make_tuple(std::move(*rows), std::move(*targets));
+}
+
 /// Every `views[l]` still has shape `shapes[l]`, dtype `dtype`, C-contiguous and aligned
 /// layout, and (if asked) is writeable.
 bool views_intact(const py::list& views, const py::list& shapes, const py::dtype& dtype,
@@ -132,6 +147,11 @@ void register_accept(py::module_& m) {
           "with `columns` columns (0: any) and at least one row, a new array of `dtype` if\n"
           "it is such an array of integers, else None (as_matrix then converts or refuses\n"
           "it with a message). Never raises for any `value`.");
+    m.def("accept_data", &accept_data, py::arg("X"), py::arg("y"), py::arg("dtype"),
+          py::arg("x_columns"), py::arg("y_columns"),
+          "grokprop._validation.as_data's fast path: (X, y) as accept_matrix takes each\n"
+          "(with x_columns and y_columns), if it takes both and they have as many rows,\n"
+          "else None. Never raises for any X or y.");
     m.def("views_intact", &views_intact, py::arg("views"), py::arg("shapes"), py::arg("dtype"),
           py::arg("writeable"),
           "grokprop._weights.WeightBuffer.check_views's fast path: whether every views[l]\n"

@@ -38,6 +38,12 @@ def accept_matrix(value: object, dtype: np.dtype[np.floating], columns: int) -> 
     at least one row, a new array of ``dtype`` if it is such an array of integers, else
     ``None``. Never raises."""
 
+def accept_data(
+    X: object, y: object, dtype: np.dtype[np.floating], x_columns: int, y_columns: int
+) -> tuple[_FloatArray, _FloatArray] | None:
+    """grokprop._validation.as_data's fast path: ``(X, y)`` as :func:`accept_matrix` takes
+    each, if it takes both and they have as many rows, else ``None``. Never raises."""
+
 def views_intact(
     views: list[_FloatArray],
     shapes: list[tuple[int, int]],
@@ -126,9 +132,9 @@ def step_transaction(
     Y: _FloatArray,
     alpha: float,
     activation: grokprop.specs.Activation | int,
-) -> tuple[list[_FloatArray], list[_FloatArray], list[_FloatArray], _FloatArray, int]:
-    """``step`` as a transaction, as ``train_transaction``: its four results and the
-    outcome; the result is finite when the rows' errors summed in row order are."""
+) -> tuple[tuple[list[_FloatArray], list[_FloatArray], list[_FloatArray], _FloatArray], int]:
+    """``step`` as a transaction, as ``train_transaction``: ``(step's result, outcome)``;
+    the result is finite when the rows' errors summed in row order are."""
 
 def sweep(
     X: _FloatArray,

@@ -13,6 +13,7 @@ import math
 import numbers
 import operator
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,9 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
     return result
 
 
+_FLOAT_MAX = sys.float_info.max
+
+
 def check_positive(value: Any, name: str) -> float:
     """A finite real number > 0 (a learning rate, a scale)."""
     if type(value) is not float and (  # the common case first: a plain float
@@ -69,6 +73,12 @@ def check_alpha(alpha: Any, dtype: np.dtype[np.floating] | None = None) -> float
     number (one just above it would round down to it, 1e39 up to inf): one rule for every
     backend.
     """
+    if (
+        type(alpha) is float
+        and 0.0 < alpha <= _FLOAT_MAX
+        and (dtype is None or dtype.itemsize == 8)
+    ):
+        return alpha  # the common case (a float64 network's float alpha), without a call
     value = check_positive(alpha, "alpha")
     if dtype is not None and dtype.itemsize < 8:  # a float64 alpha is already its own rounding
         with np.errstate(all="ignore"):
@@ -185,15 +195,20 @@ def as_matrix(
 
 
 # -- compiled fast paths ---------------------------------------------------------------------
-# _core.accept_matrix and _core.views_intact decide the common case of as_matrix and of
-# WeightBuffer.check_views in compiled code (about a microsecond each on the book network,
-# a tenth of its fit; BENCHMARKS.md) and answer None/False for everything else, so the rules
-# and the messages stay in Python. Bound on first use, not at import; without the compiled
-# core (a numba-only install) every call takes the Python path.
+# _core.accept_matrix, _core.accept_data and _core.views_intact decide the common case of
+# as_matrix, as_data and WeightBuffer.check_views in compiled code (about a microsecond each
+# on the book network, a tenth of its fit; BENCHMARKS.md) and answer None/False for
+# everything else, so the rules and the messages stay in Python. Bound on first use, not at
+# import; without the compiled core (a numba-only install) every call takes the Python path.
 
 
 AcceptMatrix = Callable[[Any, np.dtype[np.floating], int], NDArray[np.floating] | None]
+AcceptData = Callable[
+    [Any, Any, np.dtype[np.floating], int, int],
+    tuple[NDArray[np.floating], NDArray[np.floating]] | None,
+]
 ViewsIntact = Callable[[list[Any], list[tuple[int, int]], np.dtype[np.floating], bool], bool | None]
+_FAST_PATHS = ("accept_matrix", "accept_data", "views_intact")
 
 
 def _no_fast_path(*args: Any) -> None:
@@ -201,35 +216,32 @@ def _no_fast_path(*args: Any) -> None:
 
 
 def _bind_fast_paths() -> None:
-    global accept_matrix, views_intact
-    accept: AcceptMatrix
-    intact: ViewsIntact
     try:
-        from ._core import accept_matrix as accept
-        from ._core import views_intact as intact
+        from . import _core
+
+        found = {name: getattr(_core, name) for name in _FAST_PATHS}
     except ImportError:
-        accept = intact = _no_fast_path
-    accept_matrix, views_intact = accept, intact
+        found = dict.fromkeys(_FAST_PATHS, _no_fast_path)
+    globals().update(found)
 
 
-def _first_accept_matrix(
-    value: Any, dtype: np.dtype[np.floating], columns: int
-) -> NDArray[np.floating] | None:
-    _bind_fast_paths()
-    return accept_matrix(value, dtype, columns)
+def _first_call(name: str) -> Callable[..., Any]:
+    """A stand-in for fast path ``name`` that binds every fast path, then calls it."""
+
+    def first_call(*args: Any) -> Any:
+        _bind_fast_paths()
+        return globals()[name](*args)
+
+    return first_call
 
 
-def _first_views_intact(
-    views: list[Any], shapes: list[tuple[int, int]], dtype: np.dtype[np.floating], writeable: bool
-) -> bool | None:
-    _bind_fast_paths()
-    return views_intact(views, shapes, dtype, writeable)
-
-
-accept_matrix: AcceptMatrix = _first_accept_matrix
+accept_matrix: AcceptMatrix = _first_call("accept_matrix")
 """``value`` as as_matrix returns it, or ``None``: as_matrix decides (``columns`` 0: any)."""
 
-views_intact: ViewsIntact = _first_views_intact
+accept_data: AcceptData = _first_call("accept_data")
+"""``(X, y)`` as as_data returns them, or ``None``: as_data decides (columns 0: any)."""
+
+views_intact: ViewsIntact = _first_call("views_intact")
 """True if every weight view still has its shape, dtype, layout (and is writeable if
 asked); false: :meth:`grokprop._weights.WeightBuffer.check_views` finds out why."""
 
@@ -251,11 +263,25 @@ def _checked_shape(array: NDArray[Any], name: str, columns: int | None) -> NDArr
     return array
 
 
-def check_rows(X: NDArray[np.floating], y: NDArray[np.floating]) -> None:
-    if X.shape[0] != y.shape[0]:
+def as_data(
+    X: Any,
+    y: Any,
+    dtype: np.dtype[np.floating],
+    x_columns: int | None = None,
+    y_columns: int | None = None,
+) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+    """Training data: ``X`` and ``y`` each :func:`as_matrix` (with ``x_columns`` and
+    ``y_columns``), with as many rows."""
+    accepted = accept_data(X, y, dtype, x_columns or 0, y_columns or 0)
+    if accepted is not None:  # the common case, decided in compiled code
+        return accepted
+    rows = as_matrix(X, "X", dtype, columns=x_columns)
+    targets = as_matrix(y, "y", dtype, columns=y_columns)
+    if rows.shape[0] != targets.shape[0]:
         raise ValueError(
-            f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}"
+            f"X and y must have the same number of rows, got {rows.shape[0]} and {targets.shape[0]}"
         )
+    return rows, targets
 
 
 def check_batch_size(batch_size: Any, n_rows: int) -> int:

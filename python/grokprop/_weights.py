@@ -112,15 +112,38 @@ class WeightBuffer:
         """No weight is NaN or inf (one pass over the buffer)."""
         return check.all_finite(self.buffer)
 
-    def overlaps(self, array: FloatArray) -> bool:
-        """Whether ``array`` (C-contiguous) lies at least partly in the weights' memory."""
+    def detached(self, data: FloatArray) -> FloatArray:
+        """2-D ``data``, copied if it lies at least partly in the weights' memory.
+
+        ``net.fit(net.weights[0], ...)`` must read the data as it was when called, on every
+        backend alike (``_core`` would refuse the overlap; numba would read moving values).
+        Called with the network's lock held, as training is.
+        """
+        base = data.base
+        if base is None:
+            return data  # owns its memory (the weights' is 1-D: every matrix is a view of it)
+        if type(base) is np.ndarray and base.flags.owndata and base is not self.buffer.base:
+            # NumPy points a view's base at the array that owns the memory, here another
+            # allocation than the weights': half of may_share_memory's time (the book's rows
+            # are such views, X[i : i + 1])
+            return data
         # may_share_memory compares the memory extents only, a fraction of a microsecond
         # (reading __array_interface__ builds a dict, several microseconds)
-        return bool(np.may_share_memory(array, self.buffer))
+        if np.may_share_memory(data, self.buffer):
+            copied: FloatArray = data.copy()
+            return copied
+        return data
 
     def copies(self) -> list[FloatArray]:
         """Independent copies of the weight matrices."""
         return [w.copy() for w in self.views]
+
+    def check_trainable(self) -> None:
+        """``check_views(writeable=True, finite=False)``, for fit and step: their transaction
+        settles finiteness instead (a pass less; non-finite weights end in a non-finite
+        outcome). The fast path first: a step on the book network is a few microseconds."""
+        if not check.views_intact(self.views, self.shapes, self.dtype, True):
+            self.check_views(writeable=True, finite=False)
 
     def check_views(self, *, writeable: bool, finite: bool = True) -> None:
         """The views are still fit to compute with (and to train, if ``writeable``).

@@ -273,9 +273,7 @@ class Grid:
         alpha_values = check.check_alphas(alphas, float_dtype)
         cells = []
         for name, X, y in data:
-            rows = check.as_matrix(X, "X", float_dtype)
-            targets = check.as_matrix(y, "y", float_dtype)
-            check.check_rows(rows, targets)
+            rows, targets = check.as_data(X, y, float_dtype)
             for h, act, n_epochs, batch in itertools.product(
                 hidden_axis, act_axis, epoch_axis, batch_axis
             ):

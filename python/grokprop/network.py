@@ -340,9 +340,8 @@ class Network:
         alpha = check.check_alpha(alpha, self._dtype)
         with self._lock:
             weights = self._weights
-            # finiteness is settled by the transaction instead, as in fit
-            weights.check_views(writeable=True, finite=False)
-            rows, targets = self._detached(rows), self._detached(targets)
+            weights.check_trainable()
+            rows, targets = weights.detached(rows), weights.detached(targets)
             out, outcome = engine.step_transaction(
                 weights.buffer, weights.views, rows, targets, alpha, self._activation
             )
@@ -385,10 +384,8 @@ class Network:
         rows, targets, spec = self._fit_args(X, y, alpha, epochs, batch_size)
         with self._lock:
             weights = self._weights
-            # finiteness is settled by the transaction instead: it costs a pass, and
-            # non-finite weights end in a non-finite outcome
-            weights.check_views(writeable=True, finite=False)
-            rows, targets = self._detached(rows), self._detached(targets)
+            weights.check_trainable()
+            rows, targets = weights.detached(rows), weights.detached(targets)
             seconds = self._expected_seconds(engine, spec, len(rows))
             if seconds < _interrupt.INLINE_SECONDS and not _progress.wanted(progress, seconds):
                 # a short fit, no bar, no stop flag: the backend's transaction (on cpp one
@@ -416,26 +413,9 @@ class Network:
 
     # -- internals shared with grokprop.verify ------------------------------------------------
     def _data(self, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        """``X`` and ``y`` converted and checked (not yet :meth:`_detached`)."""
-        rows = check.as_matrix(X, "X", self._dtype, columns=self._sizes[0])
-        targets = check.as_matrix(y, "y", self._dtype, columns=self._sizes[-1])
-        if rows.shape[0] != targets.shape[0]:
-            check.check_rows(rows, targets)
-        return rows, targets
-
-    def _detached(self, data: FloatArray) -> FloatArray:
-        """``data``, copied if it is (a view of) one of the weights training will update
-        (called with the lock held, so the weights cannot be replaced meanwhile).
-
-        ``net.fit(net.weights[0], ...)`` must read the data as it was when called, on every
-        backend alike (``_core`` would refuse the overlap; numba would read moving values).
-        """
-        if data.base is None:
-            return data  # owns its memory; every weight matrix is a view of the buffer
-        if self._weights.overlaps(data):
-            copied: FloatArray = data.copy()
-            return copied
-        return data
+        """``X`` and ``y`` converted and checked (not yet ``WeightBuffer.detached``)."""
+        sizes = self._sizes
+        return check.as_data(X, y, self._dtype, sizes[0], sizes[-1])
 
     def _fit_args(
         self, X: ArrayLike, y: ArrayLike, alpha: Any, epochs: Any, batch_size: Any

@@ -153,9 +153,9 @@ def sweep(
     layer_sizes = check.check_sizes(sizes)
     float_dtype = as_float_dtype(dtype)
     act = Activation.parse(activation)
-    rows = check.as_matrix(X, "X", float_dtype, columns=layer_sizes[0])
-    targets = check.as_matrix(y, "y", float_dtype, columns=layer_sizes[-1])
-    check.check_rows(rows, targets)
+    rows, targets = check.as_data(
+        X, y, float_dtype, x_columns=layer_sizes[0], y_columns=layer_sizes[-1]
+    )
     n_epochs = check.check_int(epochs, "epochs", minimum=0)
     batch = check.check_batch_size(batch_size, rows.shape[0])
     seed_values = check.check_seeds(seeds)
