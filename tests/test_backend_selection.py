@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -53,6 +55,27 @@ def test_precedence_call_over_context_over_global_over_env(
     assert gp.get_backend() == "numpy"
     gp.set_backend(None)
     assert gp.get_backend() == "numba"
+
+
+def test_the_environment_variable_is_read_on_every_call_however_it_is_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The quick read of GROKPROP_BACKEND sees every change made through os.environ."""
+    default = gp.get_backend()
+    os.environ["GROKPROP_BACKEND"] = "numpy"
+    try:
+        assert gp.get_backend() == "numpy" and resolve().name == "numpy"
+    finally:
+        del os.environ["GROKPROP_BACKEND"]
+    assert gp.get_backend() == default
+    with mock.patch.dict(os.environ, {"GROKPROP_BACKEND": "numpy"}):
+        assert resolve().name == "numpy"
+    assert resolve().name == default
+    monkeypatch.setenv("GROKPROP_BACKEND", "nope")
+    with pytest.raises(ValueError, match="GROKPROP_BACKEND environment variable value 'nope'"):
+        resolve()
+    monkeypatch.setenv("GROKPROP_BACKEND", "")  # empty: as if not set
+    assert resolve().name == default
 
 
 @pytest.mark.backends("numba")

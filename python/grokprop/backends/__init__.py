@@ -273,13 +273,40 @@ def _selected_name(name: str | None = None) -> str:
     for choice in (_context_choice.get(), _global_choice):
         if choice is not None:
             return choice
-    from_env = os.environ.get(ENV_VAR)
+    from_env = _environment_choice()
     if from_env:
         return _check_name(from_env, f"{ENV_VAR} environment variable value")
     for candidate in REGISTRY:
         if not isinstance(_load(candidate), BackendUnavailableError):
             return candidate
     raise AssertionError("the numpy reference backend is always available")  # pragma: no cover
+
+
+def _environment_choice() -> str | None:
+    """``os.environ.get(ENV_VAR)``, read on every call (a test or a notebook may set it).
+
+    ``os.environ.get`` of a name that is not set raises and catches a ``KeyError`` inside,
+    about 1 µs: a quarter of a step on the book network. The dict behind ``os.environ``
+    (CPython's ``_data``, kept in step by every change made through ``os.environ``)
+    answers in a twentieth of that; anything else takes ``get``.
+    """
+    environ = os.environ
+    data = getattr(environ, "_data", None)
+    if type(data) is not dict or _ENV_KEY is None:
+        return environ.get(ENV_VAR)
+    raw = data.get(_ENV_KEY)
+    return None if raw is None else str(environ.decodevalue(raw))
+
+
+def _encoded_env_var() -> object:
+    """ENV_VAR as a key of ``os.environ._data`` (bytes on POSIX, upper case on Windows)."""
+    try:
+        return os.environ.encodekey(ENV_VAR)
+    except AttributeError:  # not CPython's os._Environ
+        return None
+
+
+_ENV_KEY = _encoded_env_var()
 
 
 def get_backend() -> str:
@@ -289,8 +316,9 @@ def get_backend() -> str:
 
 def resolve(name: str | None = None) -> Backend:
     """The backend object for a call's ``backend=`` argument, by precedence."""
-    if name is not None:  # the common explicit case, without the precedence walk
-        loaded = _loaded.get(name)
-        if loaded is not None and not isinstance(loaded, BackendUnavailableError):
-            return loaded
+    if name is None:
+        name = _selected_name()
+    loaded = _loaded.get(name)  # the common case: a backend loaded before
+    if loaded is not None and not isinstance(loaded, BackendUnavailableError):
+        return loaded
     return _instance(_selected_name(name))
