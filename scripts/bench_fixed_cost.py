@@ -2,7 +2,8 @@
 
 W1 (the book network): a 60-epoch fit on the book's int data against ``_core.train`` of the
 same work, and a one-row step (a row owning its memory, and a row view ``X[:1]`` as the book
-writes it) against ``_core.step``. ``timeit`` minimum of 3 x 2,000 calls, the calls
+writes it; and one without ``backend=``, which walks the selection precedence) against
+``_core.step``. ``timeit`` minimum of 3 x 2,000 calls, the calls
 interleaved 7 times, medians of the 7 (BENCHMARKS.md, "The redesign ..."); then the median
 of single calls (20 rounds of 500 each, interleaved, less an empty call's), which a shared
 machine's preemptions disturb less than any batch's mean. Run with an optional label:
@@ -35,6 +36,8 @@ def main() -> None:
         "raw_train": lambda: _core.train(fitted._weights.views, X, y, spec),
         "step": lambda: stepped.step(row, goal, alpha=0.2, backend="cpp"),
         "step_view_row": lambda: stepped.step(row_view, goal_view, alpha=0.2, backend="cpp"),
+        # no backend=: the precedence walk (context, set_backend, GROKPROP_BACKEND, default)
+        "step_default": lambda: stepped.step(row, goal, alpha=0.2),
         "raw_step": lambda: _core.step(stepped._weights.views, row, goal, 0.2, Activation.RELU),
     }
     for call in calls.values():
@@ -49,7 +52,8 @@ def main() -> None:
     print(
         f"fit/raw={med['fit'] / med['raw_train']:.2f}x "
         f"step-raw={med['step'] - med['raw_step']:.2f}us "
-        f"view-raw={med['step_view_row'] - med['raw_step']:.2f}us"
+        f"view-raw={med['step_view_row'] - med['raw_step']:.2f}us "
+        f"default-raw={med['step_default'] - med['raw_step']:.2f}us"
     )
     single = _single_call_medians({**calls, "empty": lambda: None})
     empty = single.pop("empty")
@@ -57,7 +61,8 @@ def main() -> None:
     print(
         f"single calls: fit/raw={(single['fit'] - empty) / (single['raw_train'] - empty):.2f}x "
         f"step-raw={single['step'] - single['raw_step']:.2f}us "
-        f"view-raw={single['step_view_row'] - single['raw_step']:.2f}us"
+        f"view-raw={single['step_view_row'] - single['raw_step']:.2f}us "
+        f"default-raw={single['step_default'] - single['raw_step']:.2f}us"
     )
 
 
