@@ -78,6 +78,9 @@ def _edges(dtype: str) -> np.ndarray:
     values += [float(info.tiny), 1e-8, 0.35, 0.3499999, 0.3500001, 20.0, 40.0]
     values += [709.78, 709.79, 710.0, 745.0, 745.2, 746.0, 88.72, 88.73, 103.9, 104.0, 105.0]
     x = np.array(values, dtype=dtype)
+    # either side of tanh's clamp (-2|x| at -40; C++ clamps -|x| at -20) and of exp's
+    bounds = np.array([20.0, 746.0, 710.0, 105.0, 89.0], dtype=dtype)
+    x = np.concatenate([x, np.nextafter(bounds, 0), np.nextafter(bounds, np.inf)])
     return np.concatenate([x, -x])
 
 

@@ -2,11 +2,14 @@
 //
 // std::exp, NumPy's and numba's exp are different implementations that disagree in the last
 // bit, so every backend computes exp with one scheme, written three times with the same
-// operations in the same order: python/grokprop/backends/_expmath.py (the reference,
+// rounded operations in the same order (here a few of the same values come from other exact
+// instructions: x86's max and min for clamps (simd::bound), no mask in power_of_two, and tanh's sign bits;
+// docs/design.md, "exp, sigmoid, tanh"): python/grokprop/backends/_expmath.py (the reference,
 // vectorised NumPy), backends/_numba_jit.py (numba, scalar) and here, for one vector of N lanes
 // of T (N == 1: the scalar T; the instruction-set copies differ only in N, never in the
-// operations), or for a Pack of P such vectors side by side (the same operations on each). Only + - * /, comparisons, lane selects and integer bit operations are used,
-// each an exact or correctly rounded IEEE operation; the build keeps -ffp-contract=off, so no
+// operations), or for a Pack of P such vectors side by side (the same operations on each).
+// Only + - * /, comparisons, lane selects, max/min and integer bit operations are used, each
+// an exact or correctly rounded IEEE operation; the build keeps -ffp-contract=off, so no
 // product is fused into a sum. The constants are _expmath.CONSTANTS, written as hex literals
 // (tests/test_expmath.py checks the two against each other, bit for bit, on every backend).
 //
@@ -35,7 +38,7 @@ struct Constants;
 
 template <>
 struct Constants<double> {
-    using Int = std::int64_t;
+    using Bits = std::uint64_t;
     static constexpr double inv_ln2 = 0x1.71547652b82fep+0;
     static constexpr double ln2_hi = 0x1.62e42fee00000p-1;  // low 21 bits zero
     static constexpr double ln2_lo = 0x1.a39ef35793c76p-33;
@@ -43,7 +46,7 @@ struct Constants<double> {
     static constexpr double lo = -746.0;  // exp(-746) rounds to +0
     static constexpr double hi = 710.0;   // exp(710) overflows
     static constexpr double bias_magic = 0x1.00000000003ffp+52;  // 2^52 + 1023
-    static constexpr Int exponent_mask = 0x7ff;
+    static constexpr Bits sign_bit = Bits(1) << 63;
     static constexpr int mantissa_bits = 52;
     static constexpr double tanh_lo = -40.0;  // tanh clamps -2|x| here: tanh(20) rounds to 1
     // q's minimax coefficients (scripts/exp_minimax.py), r^10 .. r^0 (Horner order; exp's
@@ -57,7 +60,7 @@ struct Constants<double> {
 
 template <>
 struct Constants<float> {
-    using Int = std::int32_t;
+    using Bits = std::uint32_t;
     static constexpr float inv_ln2 = 0x1.715476p+0f;
     static constexpr float ln2_hi = 0x1.62e4p-1f;  // low 9 bits zero
     static constexpr float ln2_lo = 0x1.7f7d1cp-20f;
@@ -65,7 +68,7 @@ struct Constants<float> {
     static constexpr float lo = -105.0f;  // exp(-105) rounds to +0
     static constexpr float hi = 89.0f;    // exp(89) overflows
     static constexpr float bias_magic = 0x1.0000fep+23f;  // 2^23 + 127
-    static constexpr Int exponent_mask = 0xff;
+    static constexpr Bits sign_bit = Bits(1) << 31;
     static constexpr int mantissa_bits = 23;
     static constexpr float tanh_lo = -40.0f;
     // r^5 .. r^0
@@ -151,7 +154,7 @@ using Cond1 = std::conditional_t<N == 1, bool, simd::Mask<T, N>>;
 template <class T, std::size_t N, std::size_t P = 1>
 using Cond = std::conditional_t<P == 1, Cond1<T, N>, MaskPack<T, N, P>>;
 template <class T, std::size_t N>
-using Bits = std::conditional_t<N == 1, typename Constants<T>::Int, simd::Mask<T, N>>;
+using Bits = simd::UnsignedLanes<T, N>;
 
 /// Every lane of the P vectors = x.
 template <class T, std::size_t N, std::size_t P = 1>
@@ -203,7 +206,9 @@ GROKPROP_INLINE Vec<T, N> from_bits(Bits<T, N> bits) noexcept {
 }
 
 /// 2^k for integer-valued k with k + bias a normal exponent, built from its bits: k + bias_magic
-/// holds k + bias in its low bits, which are masked and shifted into the exponent field.
+/// holds k + bias in its low bits, which the left shift moves into the exponent field while
+/// it shifts the magic number's own exponent out (so the reference's mask of the low bits
+/// before the shift is left out here; the same bits).
 template <class T, std::size_t N, std::size_t P = 1>
 GROKPROP_INLINE Vec<T, N, P> power_of_two(Vec<T, N, P> k) noexcept {
     using C = Constants<T>;
@@ -211,8 +216,7 @@ GROKPROP_INLINE Vec<T, N, P> power_of_two(Vec<T, N, P> k) noexcept {
         Vec<T, N, P> out;
         GROKPROP_PACK_LOOP((power_of_two<T, N>(k.v[i])));
     } else {
-        const Bits<T, N> biased = bits_of<T, N>(k + C::bias_magic) & C::exponent_mask;
-        return from_bits<T, N>(biased << C::mantissa_bits);
+        return from_bits<T, N>(bits_of<T, N>(k + C::bias_magic) << C::mantissa_bits);
     }
 }
 
@@ -228,23 +232,35 @@ GROKPROP_INLINE Vec<T, N, P> horner(const T (&c)[M], Vec<T, N, P> r) noexcept {
     return p;
 }
 
-/// k, r and q of exp(x) = 2^k * (1 + r * q), for an x already in [lo, hi] (or NaN). Out-
-/// parameters, not a struct of packs: GCC keeps a returned struct of packs in memory.
+/// k, r and q of exp(x) = 2^k * (1 + r * q), for an x already in [lo, hi] (or NaN), given
+/// x_inv_ln2 = x * inv_ln2 (rounded; tanh gets it with a multiplication fewer on its chain).
+/// Out-parameters, not a struct of packs: GCC keeps a returned struct of packs in memory.
 template <class T, std::size_t N, std::size_t P>
-GROKPROP_INLINE void reduce_in_range(Vec<T, N, P> x, Vec<T, N, P>& k, Vec<T, N, P>& r,
-                                     Vec<T, N, P>& q) noexcept {
+GROKPROP_INLINE void reduce_in_range(Vec<T, N, P> x, Vec<T, N, P> x_inv_ln2, Vec<T, N, P>& k,
+                                     Vec<T, N, P>& r, Vec<T, N, P>& q) noexcept {
     using C = Constants<T>;
-    k = (x * C::inv_ln2 + C::round_magic) - C::round_magic;
+    k = (x_inv_ln2 + C::round_magic) - C::round_magic;
     r = (x - k * C::ln2_hi) - k * C::ln2_lo;
     q = horner<T, N, P>(C::exp_poly, r);
 }
 
-/// x clamped to [lo, hi] (NaN passes, comparing false).
+/// simd::bound on each vector: AtLeast, b where x < b, else x; otherwise b where x > b, else
+/// x (a NaN x stays).
+template <bool AtLeast, class T, std::size_t N, std::size_t P>
+GROKPROP_INLINE Vec<T, N, P> bound(Vec<T, N, P> x, T b) noexcept {
+    if constexpr (P > 1) {
+        Vec<T, N, P> out;
+        GROKPROP_PACK_LOOP((simd::bound<AtLeast, T, N>(x.v[i], b)));
+    } else {
+        return simd::bound<AtLeast, T, N>(x, b);
+    }
+}
+
+/// x clamped to [lo, hi]: lo where x < lo, hi where x > hi (NaN passes, comparing false).
 template <class T, std::size_t N, std::size_t P>
 GROKPROP_INLINE Vec<T, N, P> clamp(Vec<T, N, P> x) noexcept {
     using C = Constants<T>;
-    x = select<T, N, P>(x < C::lo, broadcast<T, N, P>(C::lo), x);
-    return select<T, N, P>(x > C::hi, broadcast<T, N, P>(C::hi), x);
+    return bound<false, T, N, P>(bound<true, T, N, P>(x, C::lo), C::hi);
 }
 
 /// exp(x): +0 below lo (and for -inf), +inf above hi (and for +inf), NaN for NaN, exp(-0) = 1.
@@ -252,7 +268,8 @@ template <class T, std::size_t N, std::size_t P = 1>
 GROKPROP_INLINE Vec<T, N, P> exp(Vec<T, N, P> x) noexcept {
     using C = Constants<T>;
     Vec<T, N, P> k, r, q;
-    reduce_in_range<T, N, P>(clamp<T, N, P>(x), k, r, q);
+    const Vec<T, N, P> in_range = clamp<T, N, P>(x);
+    reduce_in_range<T, N, P>(in_range, in_range * C::inv_ln2, k, r, q);
     const Vec<T, N, P> k1 = (k * T(0.5) + C::round_magic) - C::round_magic;
     const Vec<T, N, P> k2 = k - k1;
     const Vec<T, N, P> p = T(1) + r * q;
@@ -268,25 +285,61 @@ GROKPROP_INLINE Vec<T, N, P> sigmoid(Vec<T, N, P> x) noexcept {
     return select<T, N, P>(negative, e, broadcast<T, N, P>(T(1))) / (T(1) + e);
 }
 
+/// -|x|: x with its sign bit set (one OR; NaN stays NaN).
+template <class T, std::size_t N, std::size_t P = 1>
+GROKPROP_INLINE Vec<T, N, P> minus_magnitude(Vec<T, N, P> x) noexcept {
+    if constexpr (P > 1) {
+        Vec<T, N, P> out;
+        GROKPROP_PACK_LOOP((minus_magnitude<T, N>(x.v[i])));
+    } else {
+        return from_bits<T, N>(bits_of<T, N>(x) | Constants<T>::sign_bit);
+    }
+}
+
+/// -u where x > 0, u elsewhere (x <= 0 or NaN): u with its sign bit flipped by a mask.
+template <class T, std::size_t N, std::size_t P = 1>
+GROKPROP_INLINE Vec<T, N, P> negated_where_positive(Vec<T, N, P> u, Vec<T, N, P> x) noexcept {
+    if constexpr (P > 1) {
+        Vec<T, N, P> out;
+        GROKPROP_PACK_LOOP((negated_where_positive<T, N>(u.v[i], x.v[i])));
+    } else {
+        using C = Constants<T>;
+        Bits<T, N> flip;
+        if constexpr (N == 1) {
+            flip = x > T(0) ? C::sign_bit : 0;
+        } else {
+            flip = reinterpret_cast<Bits<T, N>>(x > T(0)) & C::sign_bit;
+        }
+        return from_bits<T, N>(bits_of<T, N>(u) ^ flip);
+    }
+}
+
 /// tanh(x) = sign(x) * t, t = -m / (2 + m) with m = expm1(-2|x|) = (s - 1) + s * (r * q),
-/// s = 2^k, and -2|x| clamped to tanh_lo (s stays normal; |x| = inf gives 1). The final
-/// + 0 makes tanh(-0) and tanh(+0) both +0. -2|x| is in [tanh_lo, 0] (or NaN), inside exp's
-/// [lo, hi]: exp's clamps would change nothing and are left out (the reference and numba
-/// apply them; the same bits).
+/// s = 2^k, and -2|x| clamped to tanh_lo (s stays normal; |x| = inf gives 1); tanh(-0) and
+/// tanh(+0) are both +0. -2|x| is in [tanh_lo, 0] (or NaN), inside exp's [lo, hi]: exp's
+/// clamps would change nothing and are left out (the reference and numba apply them).
+///
+/// The reference and numba compute a = (x < 0 ? -x : x), y = a * -2 clamped to tanh_lo,
+/// k from y * inv_ln2, and (x < 0 ? -t : t) + 0. Here the same values come in fewer steps
+/// on the dependency chain that bounds the sweep (BENCHMARKS.md): -|x| is x with its sign
+/// bit set, clamped to tanh_lo / 2 and doubled (exact: y = -2|x| clamped); k comes from
+/// -|x| * (2 inv_ln2), the same real product as y * inv_ln2, so the same rounding; and
+/// u = m / (2 + m) = -t exactly (a quotient's sign is its operands'), negated where x > 0,
+/// which gives +0 at x = +-0 (where m = +0) without the final + 0. Only a NaN's sign bit can
+/// differ, and no comparison of results sees it (docs/design.md, "exp, sigmoid, tanh").
 template <class T, std::size_t N, std::size_t P = 1>
 GROKPROP_INLINE Vec<T, N, P> tanh(Vec<T, N, P> x) noexcept {
     using C = Constants<T>;
     static_assert(C::tanh_lo >= C::lo, "-2|x| must stay in exp's range");
-    const Cond<T, N, P> negative = x < T(0);
-    const Vec<T, N, P> a = select<T, N, P>(negative, -x, x);
-    Vec<T, N, P> y = a * T(-2);
-    y = select<T, N, P>(y < C::tanh_lo, broadcast<T, N, P>(C::tanh_lo), y);
+    constexpr T half_lo = C::tanh_lo / 2;
+    constexpr T two_inv_ln2 = 2 * C::inv_ln2;  // exact: a power of two times inv_ln2
+    Vec<T, N, P> a = minus_magnitude<T, N, P>(x);
+    a = bound<true, T, N, P>(a, half_lo);
     Vec<T, N, P> k, r, q;
-    reduce_in_range<T, N, P>(y, k, r, q);
+    reduce_in_range<T, N, P>(a * T(2), a * two_inv_ln2, k, r, q);
     const Vec<T, N, P> s = power_of_two<T, N, P>(k);
     const Vec<T, N, P> m = (s - T(1)) + s * (r * q);
-    const Vec<T, N, P> t = -m / (T(2) + m);
-    return select<T, N, P>(negative, -t, t) + T(0);
+    return negated_where_positive<T, N, P>(m / (T(2) + m), x);
 }
 
 #undef GROKPROP_PACK_LOOP

@@ -18,7 +18,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
 #include <utility>
+
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #ifndef GROKPROP_ISA
 #define GROKPROP_ISA baseline
@@ -76,10 +82,15 @@ template <class T>
 inline constexpr std::size_t max_lanes =
     GROKPROP_VECTOR_EXTENSIONS && register_bytes >= sizeof(T) ? register_bytes / sizeof(T) : 1;
 
+/// The unsigned integer of T's size (a lane's bits).
+template <class T>
+using UnsignedOf = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+
 template <class T, std::size_t N>
 struct VecType {
     static_assert(N == 1, "vector types need GCC/Clang vector extensions");
     using type = T;
+    using bits = UnsignedOf<T>;
 };
 
 #if GROKPROP_VECTOR_EXTENSIONS
@@ -90,6 +101,7 @@ struct VecType {
     template <>                                                                               \
     struct VecType<T, N> {                                                                    \
         typedef T type __attribute__((vector_size(N * sizeof(T)), aligned(alignof(T)), may_alias)); \
+        typedef UnsignedOf<T> bits __attribute__((vector_size(N * sizeof(T))));             \
     }
 GROKPROP_VEC(double, 2);
 GROKPROP_VEC(float, 2);
@@ -108,6 +120,11 @@ GROKPROP_VEC(float, 16);
 /// N lanes of T (N == 1: T itself).
 template <class T, std::size_t N>
 using Vec = typename VecType<T, N>::type;
+
+/// The bits of N lanes of T as unsigned integers (N == 1: one unsigned integer); shifts on
+/// them are defined for every value.
+template <class T, std::size_t N>
+using UnsignedLanes = typename VecType<T, N>::bits;
 
 template <class T, std::size_t N>
 GROKPROP_INLINE Vec<T, N> load(const T* p) noexcept {
@@ -141,6 +158,65 @@ GROKPROP_INLINE Vec<T, N> broadcast(T x) noexcept {
         return x;
     } else {
         return detail::splat<T, N>(x, std::make_index_sequence<N>{});
+    }
+}
+
+#if defined(__SSE2__) && GROKPROP_VECTOR_EXTENSIONS
+#define GROKPROP_X86_MINMAX 1
+#else
+#define GROKPROP_X86_MINMAX 0
+#endif
+
+#if GROKPROP_X86_MINMAX
+namespace detail {
+/// Whether this compilation has x86's max and min instructions for Vec<T, N>.
+template <class T, std::size_t N>
+inline constexpr bool has_x86_minmax =
+    N > 1 && (sizeof(Vec<T, N>) == 16 || (sizeof(Vec<T, N>) == 32 && register_bytes >= 32) ||
+              (sizeof(Vec<T, N>) == 64 && register_bytes >= 64));
+
+// return Max ? max(a, b) : min(a, b), with the intrinsics of one register width and type
+#define GROKPROP_MINMAX(width, type, reg)                         \
+    return Max ? V(_mm##width##_max_##type(reg(a), reg(b)))       \
+               : V(_mm##width##_min_##type(reg(a), reg(b)))
+
+/// x86's max (Max) or min instruction: a where a > b (a < b), else b -- b also where either
+/// is NaN.
+template <bool Max, class T, std::size_t N>
+GROKPROP_INLINE Vec<T, N> x86_minmax(Vec<T, N> a, Vec<T, N> b) noexcept {
+    using V = Vec<T, N>;
+    constexpr bool f64 = sizeof(T) == 8;
+#if defined(__AVX512F__)
+    if constexpr (sizeof(V) == 64) {
+        if constexpr (f64) { GROKPROP_MINMAX(512, pd, __m512d); } else { GROKPROP_MINMAX(512, ps, __m512); }
+    } else
+#endif
+#if defined(__AVX__)
+    if constexpr (sizeof(V) == 32) {
+        if constexpr (f64) { GROKPROP_MINMAX(256, pd, __m256d); } else { GROKPROP_MINMAX(256, ps, __m256); }
+    } else
+#endif
+    if constexpr (f64) { GROKPROP_MINMAX(, pd, __m128d); } else { GROKPROP_MINMAX(, ps, __m128); }
+}
+#undef GROKPROP_MINMAX
+}  // namespace detail
+#endif
+
+/// AtLeast: b where x < b, else x; otherwise b where x > b, else x. A NaN x stays. x86's max
+/// (min) with b as the first operand computes exactly this in one instruction, where a
+/// compare and a select take two (GCC does not find it in the select when b is a constant).
+template <bool AtLeast, class T, std::size_t N>
+GROKPROP_INLINE Vec<T, N> bound(Vec<T, N> x, T b) noexcept {
+    const Vec<T, N> bv = broadcast<T, N>(b);
+#if GROKPROP_X86_MINMAX
+    if constexpr (detail::has_x86_minmax<T, N>) {
+        return detail::x86_minmax<AtLeast, T, N>(bv, x);
+    }
+#endif
+    if constexpr (AtLeast) {
+        return x < bv ? bv : x;
+    } else {
+        return x > bv ? bv : x;
     }
 }
 
