@@ -202,24 +202,6 @@ GROKPROP_INLINE Vec<T, N> x86_minmax(Vec<T, N> a, Vec<T, N> b) noexcept {
 }  // namespace detail
 #endif
 
-/// AtLeast: b where x < b, else x; otherwise b where x > b, else x. A NaN x stays. x86's max
-/// (min) with b as the first operand computes exactly this in one instruction, where a
-/// compare and a select take two (GCC does not find it in the select when b is a constant).
-template <bool AtLeast, class T, std::size_t N>
-GROKPROP_INLINE Vec<T, N> bound(Vec<T, N> x, T b) noexcept {
-    const Vec<T, N> bv = broadcast<T, N>(b);
-#if GROKPROP_X86_MINMAX
-    if constexpr (detail::has_x86_minmax<T, N>) {
-        return detail::x86_minmax<AtLeast, T, N>(bv, x);
-    }
-#endif
-    if constexpr (AtLeast) {
-        return x < bv ? bv : x;
-    } else {
-        return x > bv ? bv : x;
-    }
-}
-
 /// The integer vector of the same lane width (what a comparison of Vec<T, N> gives).
 #if GROKPROP_VECTOR_EXTENSIONS
 template <class T, std::size_t N>
@@ -228,6 +210,30 @@ using Mask = decltype(Vec<T, N>{} > Vec<T, N>{});
 template <class T, std::size_t N>
 using Mask = T;  // never used: every Vec has one lane
 #endif
+
+/// AtLeast: b where x < b, else x; otherwise b where x > b, else x. A NaN x stays. x86's max
+/// (min) with b as the first operand computes exactly this in one instruction, where a
+/// compare and a select take two (GCC does not find it in the select when b is a constant).
+template <bool AtLeast, class T, std::size_t N>
+GROKPROP_INLINE Vec<T, N> bound(Vec<T, N> x, T b) noexcept {
+    if constexpr (N == 1) {
+        return (AtLeast ? x < b : x > b) ? b : x;
+    } else {
+        const Vec<T, N> bv = broadcast<T, N>(b);
+#if GROKPROP_X86_MINMAX
+        if constexpr (detail::has_x86_minmax<T, N>) {
+            return detail::x86_minmax<AtLeast, T, N>(bv, x);
+        } else
+#endif
+        {
+            // a bit blend: a comparison sets every bit of a true lane
+            using M = Mask<T, N>;
+            const M out = AtLeast ? x < bv : x > bv;
+            return reinterpret_cast<Vec<T, N>>((reinterpret_cast<M>(bv) & out) |
+                                               (reinterpret_cast<M>(x) & ~out));
+        }
+    }
+}
 
 /// Compile-time width of a block of columns: C vectors of N lanes.
 template <std::size_t N, std::size_t C>
