@@ -1,5 +1,5 @@
 """The fast paths of the validation boundary (compiled: ``_core.accept_matrix``,
-``_core.accept_data``, ``_core.views_intact``; in Python: ``WeightBuffer.overlaps``'s test of
+``_core.accept_data``, ``_core.views_intact``; in Python: ``WeightBuffer.detached``'s test of
 a view's base) take only inputs the Python rules accept, give the same bits, and do take the
 common ones (docs/design.md, "Validation")."""
 

@@ -3,11 +3,12 @@
 // std::exp, NumPy's and numba's exp are different implementations that disagree in the last
 // bit, so every backend computes exp with one scheme, written three times with the same
 // rounded operations in the same order (here a few of the same values come from other exact
-// instructions: x86's max and min for clamps (simd::bound), no mask in power_of_two, and tanh's sign bits;
-// docs/design.md, "exp, sigmoid, tanh"): python/grokprop/backends/_expmath.py (the reference,
-// vectorised NumPy), backends/_numba_jit.py (numba, scalar) and here, for one vector of N lanes
-// of T (N == 1: the scalar T; the instruction-set copies differ only in N, never in the
-// operations), or for a Pack of P such vectors side by side (the same operations on each).
+// instructions: x86's max and min for clamps (simd::bound), no mask in power_of_two, and
+// tanh's sign bits; docs/design.md, "exp, sigmoid, tanh"): python/grokprop/backends/
+// _expmath.py (the reference, vectorised NumPy), backends/_numba_jit.py (numba, scalar) and
+// here, for one vector of N lanes of T (N == 1: the scalar T; the instruction-set copies
+// differ only in N, never in the operations), or for a Pack of P such vectors side by side
+// (the same operations on each).
 // Only + - * /, comparisons, lane selects, max/min and integer bit operations are used, each
 // an exact or correctly rounded IEEE operation; the build keeps -ffp-contract=off, so no
 // product is fused into a sum. The constants are _expmath.CONSTANTS, written as hex literals
@@ -177,9 +178,7 @@ GROKPROP_INLINE Vec<T, N, P> select(Cond<T, N, P> cond, Vec<T, N, P> a,
     } else if constexpr (N == 1) {
         return cond ? a : b;
     } else {
-        using M = simd::Mask<T, N>;
-        return reinterpret_cast<Vec<T, N>>((reinterpret_cast<M>(a) & cond) |
-                                           (reinterpret_cast<M>(b) & ~cond));
+        return simd::blend<T, N>(cond, a, b);
     }
 }
 

@@ -188,15 +188,27 @@ GROKPROP_INLINE Vec<T, N> x86_minmax(Vec<T, N> a, Vec<T, N> b) noexcept {
     constexpr bool f64 = sizeof(T) == 8;
 #if defined(__AVX512F__)
     if constexpr (sizeof(V) == 64) {
-        if constexpr (f64) { GROKPROP_MINMAX(512, pd, __m512d); } else { GROKPROP_MINMAX(512, ps, __m512); }
+        if constexpr (f64) {
+            GROKPROP_MINMAX(512, pd, __m512d);
+        } else {
+            GROKPROP_MINMAX(512, ps, __m512);
+        }
     } else
 #endif
 #if defined(__AVX__)
     if constexpr (sizeof(V) == 32) {
-        if constexpr (f64) { GROKPROP_MINMAX(256, pd, __m256d); } else { GROKPROP_MINMAX(256, ps, __m256); }
+        if constexpr (f64) {
+            GROKPROP_MINMAX(256, pd, __m256d);
+        } else {
+            GROKPROP_MINMAX(256, ps, __m256);
+        }
     } else
 #endif
-    if constexpr (f64) { GROKPROP_MINMAX(, pd, __m128d); } else { GROKPROP_MINMAX(, ps, __m128); }
+    if constexpr (f64) {
+        GROKPROP_MINMAX(, pd, __m128d);
+    } else {
+        GROKPROP_MINMAX(, ps, __m128);
+    }
 }
 #undef GROKPROP_MINMAX
 }  // namespace detail
@@ -210,6 +222,15 @@ using Mask = decltype(Vec<T, N>{} > Vec<T, N>{});
 template <class T, std::size_t N>
 using Mask = T;  // never used: every Vec has one lane
 #endif
+
+/// cond ? a : b, lane by lane (N > 1; a bit blend: a comparison sets every bit of a true
+/// lane).
+template <class T, std::size_t N>
+GROKPROP_INLINE Vec<T, N> blend(Mask<T, N> cond, Vec<T, N> a, Vec<T, N> b) noexcept {
+    using M = Mask<T, N>;
+    return reinterpret_cast<Vec<T, N>>((reinterpret_cast<M>(a) & cond) |
+                                       (reinterpret_cast<M>(b) & ~cond));
+}
 
 /// AtLeast: b where x < b, else x; otherwise b where x > b, else x. A NaN x stays. x86's max
 /// (min) with b as the first operand computes exactly this in one instruction, where a
@@ -226,11 +247,7 @@ GROKPROP_INLINE Vec<T, N> bound(Vec<T, N> x, T b) noexcept {
         } else
 #endif
         {
-            // a bit blend: a comparison sets every bit of a true lane
-            using M = Mask<T, N>;
-            const M out = AtLeast ? x < bv : x > bv;
-            return reinterpret_cast<Vec<T, N>>((reinterpret_cast<M>(bv) & out) |
-                                               (reinterpret_cast<M>(x) & ~out));
+            return blend<T, N>(AtLeast ? x < bv : x > bv, bv, x);
         }
     }
 }
